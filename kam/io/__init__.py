@@ -1,0 +1,1 @@
+"""Adapters at the edge: reading workbook files safely, and the small workbook interface."""

@@ -1,0 +1,92 @@
+"""The editable rules file: thresholds and windows, with defaults, validated by pydantic."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kam.errors import RulesFileError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DefaultTierProfile(_Strict):
+    """DOMAIN §3: 集团级 / 分公司级 / 项目级 / 未达标 by contract amounts in a window."""
+
+    window_years: int = Field(5, ge=1, le=50)
+    group_amount_gt: float = Field(20000, gt=0)
+    group_min_count: int = Field(2, ge=1)
+    branch_amount_ge: float = Field(10000, gt=0)
+    project_amount_ge: float = Field(5000, gt=0)
+
+
+class ParetoProfile(_Strict):
+    """A/B/C by cumulative share of revenue (top a_share = A, up to b_share = B, rest C)."""
+
+    a_share: float = Field(0.80, gt=0, lt=1)
+    b_share: float = Field(0.95, gt=0, le=1)
+    labels: tuple[str, str, str] = ("A", "B", "C")
+
+
+class Band(_Strict):
+    """One band of a threshold table: `label` when the measure is at least `min`."""
+
+    label: str
+    min: float
+
+
+class ThresholdProfile(_Strict):
+    """A threshold table on one measure, highest band first."""
+
+    measure: Literal["window_total", "max_contract"] = "window_total"
+    bands: tuple[Band, ...] = (
+        Band(label="钻石", min=500),
+        Band(label="白金", min=100),
+        Band(label="金", min=10),
+    )
+    otherwise: str = "大众"
+
+
+class TierRules(_Strict):
+    """Which tier scheme is used, and the settings of each."""
+
+    scheme: Literal["default", "pareto", "threshold"] = "default"
+    default: DefaultTierProfile = DefaultTierProfile()
+    pareto: ParetoProfile = ParetoProfile()
+    threshold: ThresholdProfile = ThresholdProfile()
+
+
+class Rules(_Strict):
+    """Everything a user may tune without touching code."""
+
+    tier: TierRules = TierRules()
+
+
+def default_rules_text() -> str:
+    """The documented default rules file, as shipped."""
+    return resources.files("kam").joinpath("rules_default.toml").read_text(encoding="utf-8")
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """The rules in `path`, or the defaults; a bad file raises RulesFileError naming the key."""
+    if path is None:
+        return Rules.model_validate(tomllib.loads(default_rules_text()))
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RulesFileError(f"找不到规则文件 {path}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RulesFileError(f"规则文件 {path} 不是有效的 TOML：{exc}") from exc
+    try:
+        return Rules.model_validate(data)
+    except ValidationError as exc:
+        problems = "；".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise RulesFileError(f"规则文件 {path} 有误：{problems}") from exc

@@ -43,7 +43,9 @@ class Choices:
     values: tuple[str, ...]
 
 
-NATURE = Choices("list_nature", ("政府机关", "事业单位", "国有企业", "民营企业", "外资企业", "其他"))
+NATURE = Choices(
+    "list_nature", ("政府机关", "事业单位", "国有企业", "民营企业", "外资企业", "其他")
+)
 TIER = Choices("list_tier", ("集团级", "分公司级", "项目级"))
 YES_NO = Choices("list_yes_no", ("是", "否"))
 PAY_STATUS = Choices("list_pay_status", ("按时", "逾期", "未到期"))
@@ -316,7 +318,9 @@ RISK = Form(
         _uscc(ref="roster"),
         Field("risk_type", "风险类型", Kind.ENUM, required=True, choices=RISK_TYPE, width=14),
         Field("level", "风险等级", Kind.ENUM, required=True, choices=RISK_LEVEL, width=10),
-        Field("found_on", "发现日期", Kind.DATE, required=True, not_after=DateBound.TODAY, width=12),
+        Field(
+            "found_on", "发现日期", Kind.DATE, required=True, not_after=DateBound.TODAY, width=12
+        ),
         Field("description", "风险描述", required=True, width=36),
         Field("measures", "应对措施", width=30),
         Field("reported", "是否已上报", Kind.ENUM, choices=YES_NO, width=10),

@@ -27,7 +27,7 @@ class RuleText:
     en: str
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 CATALOG: dict[str, RuleText] = {
     "missing_sheet": RuleText(
@@ -54,7 +54,7 @@ CATALOG: dict[str, RuleText] = {
     "unreadable": RuleText(
         E,
         "无法读取文件：{reason}",
-        "Cannot read the file: {reason}",
+        "Cannot read the file: {reason_en}",
     ),
     "required": RuleText(
         E,
@@ -137,7 +137,7 @@ CATALOG: dict[str, RuleText] = {
         "The cell holds a formula or text Excel would run as one ('{value}'); type the value",
     ),
     "normalized": RuleText(
-        I,
+        INFO,
         "“{column}”已自动修正：“{value}” → “{fixed}”（{why}）",
         "'{column}' was fixed: '{value}' → '{fixed}' ({why_en})",
     ),
@@ -147,7 +147,7 @@ CATALOG: dict[str, RuleText] = {
         "Recorded tier '{recorded}' is above the computed '{computed}'; evidence needed: {reason}",
     ),
     "tier_upgrade": RuleText(
-        I,
+        INFO,
         "建议升级：计算等级“{computed}”高于登记等级“{recorded}”（{reason}）{note}",
         "Upgrade suggested: computed '{computed}' is above recorded '{recorded}' ({reason})",
     ),

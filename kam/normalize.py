@@ -69,7 +69,7 @@ def blank_mask(s: pd.Series) -> pd.Series:
     """True where a cell is empty: None, NaN, or a string of only spaces."""
     if s.empty:
         return pd.Series(False, index=s.index, dtype=bool)
-    is_str = _types(s) == str
+    is_str = _types(s).eq(str)
     blank = s.isna().to_numpy(copy=True)
     if is_str.any():
         strs = s[is_str].astype(str)
@@ -94,7 +94,7 @@ def _number_to_text(v: object) -> object:
 def _clean_text(s: pd.Series, *, width: bool) -> tuple[pd.Series, dict[str, pd.Series]]:
     """Strings stripped and cleaned; non-strings turned into their displayed text."""
     types = _types(s)
-    is_str = types == str
+    is_str = types.eq(str)
     out = s.astype(object).copy()
     fixes: dict[str, pd.Series] = {}
     other = ~is_str & s.notna()
@@ -136,7 +136,9 @@ def normalize(kind: Kind, s: pd.Series) -> Column:
     return Column(text, invalid, {k: v for k, v in fixes.items() if v.any()})
 
 
-def _uscc(raw: pd.Series, text: pd.Series, fixes: dict[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
+def _uscc(
+    raw: pd.Series, text: pd.Series, fixes: dict[str, pd.Series]
+) -> tuple[pd.Series, pd.Series]:
     present = text.notna()
     strs = text[present].astype(str)
     squeezed = strs.str.replace(r"[\s\-]", "", regex=True)
@@ -171,7 +173,7 @@ def _numbers(s: pd.Series, *, integer: bool) -> Column:
     is_num = types.isin([float, int, np.float64, np.int64])
     values = pd.Series(np.nan, index=s.index, dtype=float)
     values[is_num] = s[is_num].astype(float)
-    is_str = (types == str) & ~blank
+    is_str = (types.eq(str)) & ~blank
     fixes: dict[str, pd.Series] = {}
     if is_str.any():
         strs = s[is_str].astype(str)
@@ -206,7 +208,7 @@ def _dates(s: pd.Series) -> Column:
         days = pd.to_timedelta(np.floor(nums.where(ok)), unit="D")
         values[is_num] = EXCEL_EPOCH + days
         fixes["serial_date"] = _on(ok, s.index)
-    is_str = (types == str) & ~blank
+    is_str = (types.eq(str)) & ~blank
     if is_str.any():
         strs = s[is_str].astype(str).str.translate(FULLWIDTH).str.strip()
         parts = strs.str.extract(DATE_RE)

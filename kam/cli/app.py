@@ -1,0 +1,126 @@
+"""The `kam` command: each command parses, calls the core, renders and exits (DOMAIN §7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kam.cli import render
+from kam.errors import KamError, UsageError
+from kam.rules import Rules, load_rules
+from kam.validate import ValidateSettings, validate_file
+
+EXIT_OK, EXIT_DATA_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="KAM 大客户管理：模板、校验、分级、风险与集团名录合并（key-account management）。",
+)
+
+
+class State:
+    """Options shared by every command."""
+
+    lang: str = os.environ.get("KAM_LANG", "zh")
+
+
+@app.callback()
+def _options(
+    lang: Annotated[
+        str, typer.Option("--lang", help="消息语言 zh 或 en（也可设环境变量 KAM_LANG）")
+    ] = State.lang,
+) -> None:
+    State.lang = "en" if lang.lower().startswith("en") else "zh"
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="只在标准输出打印一个 JSON 文档")]
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="规则文件（TOML），缺省使用内置默认规则")
+]
+TodayOpt = Annotated[
+    str | None, typer.Option("--today", help="按此日期（YYYY-MM-DD）判断“不晚于今天”，缺省为今天")
+]
+
+
+def parse_date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise UsageError(f"{option} 应为 YYYY-MM-DD 格式的日期，收到“{text}”") from exc
+
+
+def rules_from(path: Path | None) -> Rules:
+    return load_rules(path)
+
+
+@app.command()
+def template(
+    out: Annotated[Path, typer.Option("--out", help="输出目录")] = Path("."),
+) -> None:
+    """写出空白的分公司季度报送模板（和空白集团名录）。"""
+    from kam.template import write_template
+
+    out.mkdir(parents=True, exist_ok=True)
+    for path in write_template(out):
+        render.out.print(f"已写出 {path}")
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="要校验的报送工作簿")],
+    json: JsonOpt = False,
+    annotate: Annotated[
+        Path | None, typer.Option("--annotate", help="另存一份在单元格上标注问题的副本")
+    ] = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """校验一个报送工作簿，列出每个问题及其单元格。"""
+    settings = ValidateSettings(today=parse_date(today, "--today"), rules=rules_from(rules))
+    if annotate is not None:
+        from kam.annotate import annotate_file
+
+        result = annotate_file(file, annotate, settings)
+        report = result.report
+    else:
+        report = validate_file(file, settings)
+    if json:
+        render.print_json(report.to_json(State.lang))
+    else:
+        render.report(report, State.lang)
+        if annotate is not None and not report.unreadable:
+            render.out.print(f"已写出标注副本 {annotate}")
+            for part in result.dropped:
+                render.err.print(f"[yellow]注意[/]：标注副本未保留 {part}")
+    if report.unreadable:
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_DATA_ERRORS)
+
+
+@app.command()
+def demo(
+    dir: Annotated[Path, typer.Option("--dir", help="示例数据与结果的目录")] = Path("kam-demo"),
+) -> None:
+    """生成一个季度的示例报送（含常见错误），逐一校验并写出标注副本。"""
+    from kam.demo import run_demo
+
+    summary = run_demo(dir, State.lang)
+    render.simple_table(summary.title, summary.headers, summary.rows)
+    for line in summary.notes:
+        render.out.print(line)
+
+
+def main() -> None:
+    """Entry point: only here do kam's exceptions become a message and exit code 2."""
+    try:
+        app(standalone_mode=True)
+    except KamError as exc:
+        render.failure(str(exc))
+        raise SystemExit(EXIT_CANNOT_RUN) from None

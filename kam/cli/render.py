@@ -1,0 +1,103 @@
+"""Everything the CLI shows: rich tables for people, one JSON document for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from kam.findings import Report
+from kam.messages import Severity
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+LABELS = {
+    "zh": {
+        "sheet": "工作表",
+        "cell": "单元格",
+        "rule": "规则",
+        "severity": "级别",
+        "message": "说明",
+        "file_level": "（文件）",
+        Severity.ERROR: "错误",
+        Severity.WARNING: "警告",
+        Severity.INFO: "提示",
+        "no_findings": "未发现问题。",
+        "summary": "错误 {errors} 条，警告 {warnings} 条，提示 {infos} 条",
+        "completeness": "档案完整率 {value:.1%}",
+    },
+    "en": {
+        "sheet": "Sheet",
+        "cell": "Cell",
+        "rule": "Rule",
+        "severity": "Severity",
+        "message": "Message",
+        "file_level": "(file)",
+        Severity.ERROR: "error",
+        Severity.WARNING: "warning",
+        Severity.INFO: "info",
+        "no_findings": "No findings.",
+        "summary": "{errors} errors, {warnings} warnings, {infos} infos",
+        "completeness": "Info-card completeness {value:.1%}",
+    },
+}
+
+
+def label(key: object, lang: str) -> str:
+    return LABELS["en" if lang == "en" else "zh"][key]  # type: ignore[index]
+
+
+def print_json(document: Any) -> None:
+    """The one JSON document on stdout, UTF-8, nothing else."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def report(rep: Report, lang: str = "zh") -> None:
+    """A validation report as tables grouped by sheet, then the summary line."""
+    out.rule(f"[bold]{rep.file}")
+    if not rep.findings:
+        out.print(label("no_findings", lang))
+    groups: dict[str, list] = {}
+    for f in rep.sorted():
+        groups.setdefault(f.sheet or label("file_level", lang), []).append(f)
+    for sheet, findings in groups.items():
+        table = Table(title=sheet, title_justify="left", show_lines=False)
+        for key in ("cell", "severity", "rule", "message"):
+            table.add_column(label(key, lang), overflow="fold")
+        for f in findings:
+            style = SEVERITY_STYLE[f.level]
+            table.add_row(
+                f.cell or "",
+                f"[{style}]{label(f.level, lang)}[/]",
+                f.rule,
+                f.message(lang),
+            )
+        out.print(table)
+    s = rep.summary()
+    line = label("summary", lang).format(**s)
+    if s["completeness"] is not None:
+        line += "；" + label("completeness", lang).format(value=s["completeness"])
+    out.print(line)
+
+
+def simple_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A plain table (summaries of demo, tier and merge runs)."""
+    table = Table(title=title, title_justify="left")
+    for h in headers:
+        table.add_column(h, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)
+
+
+def failure(message: str) -> None:
+    """A message for a run that could not be done (exit code 2)."""
+    err.print(f"[bold red]无法执行[/]：{message}")

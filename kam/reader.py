@@ -1,0 +1,243 @@
+"""The tolerant reader: a raw grid in, typed rows out, with a finding for every fix it made.
+
+It copes with the template drift of DOMAIN §2.8 (renamed or reordered headers, title rows,
+extra columns, trailing blanks, numbers and dates typed as text, full-width characters)
+and reports each guess: `normalized` for a fixed value or header, `unknown_column` for an
+ignored column, `missing_sheet` / `missing_column` for what it cannot find.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+
+from kam.findings import Finding, column_letter
+from kam.forms import FORMS, INFO, Field, Form
+from kam.io.raw import RawBook, RawSheet
+from kam.messages import Severity
+from kam.normalize import Column, blank_mask, normalize
+from kam.submission import SheetData, Submission, display
+
+HEADER_SCAN_ROWS = 10
+"""How far down a title block may push the header row."""
+
+_SPACE_RE = re.compile(r"[\s*＊]+")
+
+
+def norm_name(text: object) -> str:
+    """A header or sheet name reduced for matching: NFKC, no spaces or asterisks, lower."""
+    if not isinstance(text, str):
+        return ""
+    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _header_index(form: Form) -> dict[str, Field]:
+    index: dict[str, Field] = {}
+    for f in form.fields:
+        for name in (f.header, *f.aliases):
+            index[norm_name(name)] = f
+    return index
+
+
+HEADER_INDEX: dict[str, dict[str, Field]] = {form.id: _header_index(form) for form in FORMS}
+
+
+def read_book(raw: RawBook) -> Submission:
+    """Type every form sheet of a raw workbook; never raises on bad content."""
+    by_name = {norm_name(name): sheet for name, sheet in raw.sheets.items()}
+    sub = Submission(file=raw.file, sheets={})
+    matched: set[str] = set()
+    for form in FORMS:
+        sheet = by_name.get(norm_name(form.sheet))
+        if sheet is None:
+            sub.findings.append(Finding("missing_sheet", raw.file, sheet=form.sheet))
+            continue
+        matched.add(sheet.name)
+        reader = _read_pairs if form.pairs else _read_table
+        data, findings = reader(raw.file, form, sheet)
+        sub.sheets[form.id] = data
+        sub.findings.extend(findings)
+    sub.unknown_sheets = [name for name in raw.sheets if name not in matched]
+    return sub
+
+
+def _read_pairs(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list[Finding]]:
+    """A label/value sheet: labels in column A, values in column B."""
+    index = HEADER_INDEX[form.id]
+    cells: dict[str, tuple[int, str]] = {}
+    values: dict[str, Any] = {}
+    findings: list[Finding] = []
+    for r, row in enumerate(sheet.rows[:200]):
+        label = row[0] if row else None
+        f = index.get(norm_name(label))
+        if f is None or f.id in cells:
+            continue
+        cells[f.id] = (r + 1, f"B{r + 1}")
+        values[f.id] = row[1] if len(row) > 1 else None
+    for f in form.fields:
+        if f.id not in cells:
+            findings.append(Finding("missing_column", file, sheet=sheet.name, column=f.header))
+    raw = pd.DataFrame([{f.id: values.get(f.id) for f in form.fields}], dtype=object)
+    formula_cells = {(cells[fid][0] - 1, 1) for fid in cells} & sheet.formulas
+    formula_ids = {fid for fid, (r, _) in cells.items() if (r - 1, 1) in formula_cells}
+    data, fixed = _typed(form, raw, sheet.name, letters={}, present=frozenset(cells), cells=cells)
+    data.formulas = {fid: pd.Series([True], index=raw.index) for fid in formula_ids}
+    findings.extend(_fixes(file, data, fixed))
+    return data, findings
+
+
+def _find_header(form: Form, rows: list[list[Any]]) -> tuple[int, int]:
+    """The 0-based header row (the one matching most headers) and how many it matched."""
+    index = HEADER_INDEX[form.id]
+    best, best_hits = 0, 0
+    for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        hits = len({index[n].id for n in map(norm_name, row) if n in index})
+        if hits > best_hits:
+            best, best_hits = r, hits
+    return best, best_hits
+
+
+def _read_table(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list[Finding]]:
+    rows = sheet.rows
+    h, hits = _find_header(form, rows)
+    header = rows[h] if rows and hits else []
+    index = HEADER_INDEX[form.id]
+    positions: dict[str, int] = {}
+    findings: list[Finding] = []
+    body = pd.DataFrame(rows[h + 1 :], dtype=object) if len(rows) > h + 1 else pd.DataFrame()
+    body.index = pd.RangeIndex(h + 2, h + 2 + len(body))
+    for c, text in enumerate(header):
+        f = index.get(norm_name(text))
+        letter = column_letter(c)
+        if f is not None and f.id not in positions:
+            positions[f.id] = c
+            if isinstance(text, str) and text != f.header:
+                findings.append(_header_fix(file, sheet.name, f, text, f"{letter}{h + 1}"))
+        elif not _blank(text) or (c in body.columns and not blank_mask(body[c]).all()):
+            findings.append(
+                Finding(
+                    "unknown_column",
+                    file,
+                    sheet=sheet.name,
+                    column=display(text) or "（无表头）",
+                    params={"letter": letter},
+                )
+            )
+    for f in form.data_fields:
+        if f.id not in positions:
+            findings.append(
+                Finding(
+                    "missing_column",
+                    file,
+                    sheet=sheet.name,
+                    column=f.header,
+                    severity=None if f.required else Severity.WARNING,
+                )
+            )
+    data_ids = [f.id for f in form.data_fields]
+    raw = pd.DataFrame(index=body.index, columns=data_ids, dtype=object)
+    for fid in data_ids:
+        if fid in positions and positions[fid] in body.columns:
+            raw[fid] = body[positions[fid]]
+    if len(raw):
+        keep = ~pd.concat([blank_mask(raw[c]) for c in data_ids], axis=1).all(axis=1)
+        raw = raw[keep]
+    letters = {fid: column_letter(c) for fid, c in positions.items()}
+    present = frozenset(fid for fid in positions if fid in data_ids)
+    data, fixed = _typed(form, raw, sheet.name, letters=letters, present=present, cells=None)
+    data.formulas = _formula_masks(sheet, raw.index, positions, present)
+    findings.extend(_fixes(file, data, fixed))
+    return data, findings
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value != value
+
+
+def _formula_masks(
+    sheet: RawSheet, index: pd.Index, positions: dict[str, int], present: frozenset[str]
+) -> dict[str, pd.Series]:
+    """Per data field, which kept rows hold a formula cell."""
+    if not sheet.formulas:
+        return {}
+    masks: dict[str, pd.Series] = {}
+    by_col: dict[int, set[int]] = {}
+    for r, c in sheet.formulas:
+        by_col.setdefault(c, set()).add(r + 1)
+    for fid in present:
+        rows_with = by_col.get(positions[fid])
+        if rows_with:
+            mask = index.isin(list(rows_with))
+            if mask.any():
+                masks[fid] = pd.Series(mask, index=index)
+    return masks
+
+
+def _typed(
+    form: Form,
+    raw: pd.DataFrame,
+    sheet: str,
+    *,
+    letters: dict[str, str],
+    present: frozenset[str],
+    cells: dict[str, tuple[int, str]] | None,
+) -> tuple[SheetData, dict[str, Column]]:
+    """Normalize every present column; also return the columns in which values were fixed."""
+    data = SheetData(
+        form, pd.DataFrame(index=raw.index), raw, letters, present, cells=cells, sheet=sheet
+    )
+    columns: dict[str, pd.Series] = {}
+    fixed: dict[str, Column] = {}
+    for f in form.data_fields:
+        col = normalize(f.kind, raw[f.id]) if f.id in present else None
+        if col is None:
+            columns[f.id] = pd.Series(None, index=raw.index, dtype=object)
+            continue
+        columns[f.id] = col.values
+        if col.invalid.any():
+            data.invalid[f.id] = col.invalid
+        if col.fixes:
+            fixed[f.id] = col
+    data.frame = pd.DataFrame(columns, index=raw.index)
+    return data, fixed
+
+
+def _fixes(file: str, data: SheetData, fixed: dict[str, Column]) -> Iterator[Finding]:
+    """A `normalized` finding for every value the normalizer changed."""
+    for fid, col in fixed.items():
+        mask = col.fixed_mask() & ~col.invalid
+        yield from data.emit(
+            file,
+            "normalized",
+            fid,
+            mask,
+            per_row=lambda row, fid=fid, col=col: {
+                "fixed": display(data.frame.at[row, fid]),
+                "why": col.reasons(row),
+                "why_en": col.reasons(row, "en"),
+            },
+        )
+
+
+def _header_fix(file: str, sheet: str, f: Field, text: str, cell: str) -> Finding:
+    return Finding(
+        "normalized",
+        file,
+        sheet=sheet,
+        row=int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")),
+        column=f.header,
+        cell=cell,
+        params={
+            "value": text,
+            "fixed": f.header,
+            "why": "表头按模板识别",
+            "why_en": "header matched",
+        },
+    )
+
+
+__all__ = ["HEADER_INDEX", "INFO", "norm_name", "read_book"]

@@ -1,0 +1,38 @@
+"""`formula_in_data`: a data cell holds a formula, or text Excel would run as one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+
+from kam.checks import CheckContext
+from kam.findings import Finding
+from kam.submission import SheetData
+
+RULE = "formula_in_data"
+# A leading + or - is harmless when it starts a number ("-5%", "+1,200.5") or a phone
+# number ("+86 138 0013 8000", "+86-10-12345678").
+HARMLESS_SIGN_RE = r"^[+\-]\s*(?:[\d.,]+%?|\d[\d\s\-()]*)$"
+
+
+def formula_like(raw: pd.Series) -> pd.Series:
+    """True where a raw cell is text that Excel would treat as a formula."""
+    is_str = raw.map(type).eq(str)
+    text = raw[is_str].astype(str)
+    first = text.str[:1]
+    risky = first.isin(["=", "@"]) | (first.isin(["+", "-"]) & ~text.str.match(HARMLESS_SIGN_RE))
+    return risky.reindex(raw.index, fill_value=False).astype(bool)
+
+
+def _mask(data: SheetData, field_id: str) -> pd.Series:
+    mask = formula_like(data.raw[field_id])
+    real = data.formulas.get(field_id)
+    return mask if real is None else mask | real
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    for data, f in ctx.fields(lambda f: True):
+        mask = _mask(data, f.id)
+        if mask.any():
+            yield from data.emit(ctx.file, RULE, f.id, mask)

@@ -1,0 +1,20 @@
+"""`phone`: a phone cell that is not a mainland mobile, landline or service number."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kam.checks import CheckContext
+from kam.findings import Finding
+from kam.forms import Kind
+from kam.phone import phone_ok_mask
+
+RULE = "phone"
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    for data, f in ctx.fields(lambda f: f.kind is Kind.PHONE):
+        values = data.frame[f.id]
+        present = values.notna()
+        ok = phone_ok_mask(values[present]).reindex(values.index, fill_value=True)
+        yield from data.emit(ctx.file, RULE, f.id, present & ~ok)

@@ -1,0 +1,40 @@
+"""`uscc_format` / `uscc_checksum`: 统一社会信用代码 per GB 32100-2015 (positions and check)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kam.checks import CheckContext
+from kam.findings import Finding
+from kam.forms import Kind
+from kam.uscc import uscc_check_char, uscc_checksum_mask, uscc_format_mask, uscc_problem
+
+FORMAT, CHECKSUM = "uscc_format", "uscc_checksum"
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    for data, f in ctx.fields(lambda f: f.kind is Kind.USCC):
+        values = data.frame[f.id]
+        present = ctx.valid(data, f.id)
+        well_formed = uscc_format_mask(values)
+        bad_format = present & ~well_formed
+        bad_sum = well_formed & ~uscc_checksum_mask(values)
+        yield from data.emit(
+            ctx.file,
+            FORMAT,
+            f.id,
+            bad_format,
+            per_row=lambda row, v=values: _reason(str(v.at[row])),
+        )
+        yield from data.emit(
+            ctx.file,
+            CHECKSUM,
+            f.id,
+            bad_sum,
+            per_row=lambda row, v=values: {"expected": uscc_check_char(str(v.at[row])[:17])},
+        )
+
+
+def _reason(code: str) -> dict[str, str]:
+    zh, en = uscc_problem(code) or ("", "")
+    return {"reason": zh, "reason_en": en}

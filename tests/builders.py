@@ -82,7 +82,7 @@ def raw_book(
 ) -> RawBook:
     """A RawBook laid out exactly like the template (headers in row 1, info pairs in A:B)."""
     info = dict(INFO_OK if info is None else info)
-    rows = rows if rows is not None else {"roster": [roster_row()], "cards": [card_row()]}
+    rows = rows if rows is not None else DEFAULT_ROWS
     sheets: dict[str, RawSheet] = {}
     for form in FORMS:
         if form.id in drop_sheets:
@@ -101,3 +101,6 @@ def table_grid(form: Form, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]
 
 
 __all__ = ["TABLE_FORMS", "card_row", "contract_row", "raw_book", "roster_row", "table_grid"]
+
+DEFAULT_ROWS = {"roster": [roster_row()], "cards": [card_row()], "contracts": [contract_row()]}
+"""A clean one-customer book: its 6000 万元 contract supports the recorded 项目级."""

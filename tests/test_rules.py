@@ -166,3 +166,27 @@ def test_missing_sheet_and_risk_sheet_may_be_empty() -> None:
 def test_missing_risk_sheet_is_an_error() -> None:
     report = run(drop_sheets=("risk",))
     assert hits(report, "missing_sheet") == [("风险分析报告", None)]
+
+
+def test_tier_checks_compare_recorded_with_computed() -> None:
+    from kam.uscc import make_uscc
+
+    big, small = make_uscc(11), make_uscc(12)
+    roster = [
+        roster_row(uscc=GOOD_USCC, tier="集团级", unit="华东分公司"),  # computed 项目级
+        roster_row(uscc=big, tier="项目级", name="四川省交通投资集团有限责任公司"),
+        roster_row(uscc=small, tier="项目级", name="杭州湾建设有限公司"),
+    ]
+    contracts = [
+        contract_row(GOOD_USCC, "C1", amount=6000.0),
+        contract_row(big, "C2", amount=25000.0, signed_on=dt.datetime(2022, 1, 5)),
+        contract_row(big, "C3", amount=30000.0, signed_on=dt.datetime(2024, 6, 1)),
+        contract_row(small, "C4", amount=5000.0),
+    ]
+    cards = [card_row(uscc=u) for u in (GOOD_USCC, big, small)]
+    report = run(rows={"roster": roster, "contracts": contracts, "cards": cards})
+    assert hits(report, "tier_unsupported") == [("大客户名录", "E2")]
+    assert hits(report, "tier_upgrade") == [("大客户名录", "E3")]
+    upgrade = next(f for f in report.findings if f.rule == "tier_upgrade")
+    assert "C3" in upgrade.message() and "集团审批" in upgrade.message()
+    assert report.ok  # a warning and an info, no error

@@ -23,6 +23,7 @@ from validators import (
     phone,
     required,
     template_version,
+    tier_check,
     type_,
     unknown_customer,
     uscc,
@@ -47,4 +48,5 @@ CHECKS: tuple[Check, ...] = (
     branch_mismatch.check,
     completeness.check,
     formula_in_data.check,
+    tier_check.check,
 )

@@ -105,6 +105,30 @@ def validate(
 
 
 @app.command()
+def tier(
+    file: Annotated[Path, typer.Argument(help="报送工作簿")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="评价日期 YYYY-MM-DD，缺省为报送季度末")
+    ] = None,
+    rules: RulesOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """按合同台账计算名录中每个客户的等级、依据，并与登记等级核对。"""
+    from kam.io.files import load_raw
+    from kam.reader import read_book
+    from kam.tier_report import tier_submission
+
+    result = tier_submission(
+        read_book(load_raw(file)), parse_date(as_of, "--as-of"), rules_from(rules)
+    )
+    if json:
+        render.print_json(result.to_json())
+    else:
+        render.tier_table(result, State.lang)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
 def demo(
     dir: Annotated[Path, typer.Option("--dir", help="示例数据与结果的目录")] = Path("kam-demo"),
 ) -> None:

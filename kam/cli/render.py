@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from kam.findings import Report
 from kam.messages import Severity
+
+if TYPE_CHECKING:
+    from kam.tier_report import TierReport
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -101,3 +104,27 @@ def simple_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[obj
 def failure(message: str) -> None:
     """A message for a run that could not be done (exit code 2)."""
     err.print(f"[bold red]无法执行[/]：{message}")
+
+
+CHECK_TEXT = {"ok": "一致", "tier_unsupported": "需认定依据", "tier_upgrade": "建议升级"}
+
+
+def tier_table(result: TierReport, lang: str = "zh") -> None:
+    """Computed tiers with their reasons, one row per roster customer."""
+    rows = [
+        [
+            row,
+            c["key"],
+            c["name"],
+            c["recorded"],
+            c["computed"],
+            c["check"] if lang == "en" else CHECK_TEXT.get(c["check"], c["check"]),
+            c["reason"],
+        ]
+        for row, c in result.customers.iterrows()
+    ]
+    simple_table(
+        f"评价日期 {result.as_of.isoformat()}",
+        ["行", "统一社会信用代码", "客户名称", "登记等级", "计算等级", "核对", "等级依据"],
+        rows,
+    )

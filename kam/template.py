@@ -1,0 +1,360 @@
+"""The branch submission workbook (分公司季度报送模板): blank or filled, written with xlsxwriter.
+
+Everything is driven by kam.forms: sheet names, headers, widths, enums and validation come
+from the Form/Field objects, and the 参考等级 formula from kam.template_formulas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from kam import template_formulas as tf
+from kam.errors import UsageError
+from kam.findings import column_letter
+from kam.forms import (
+    ALL_CHOICES,
+    CONTRACTS,
+    FORMS,
+    INFO,
+    ROSTER,
+    TABLE_FORMS,
+    TEMPLATE_VERSION,
+    TIER,
+    UNMET_TIER,
+    Form,
+    Kind,
+)
+from kam.rules import Rules, load_rules
+
+TEMPLATE_FILENAME = "分公司季度报送模板.xlsx"
+INSTRUCTIONS_SHEET = "填报说明"
+LISTS_SHEET = "_lists"
+"""The hidden sheet holding every dropdown list (one column per kam.forms.Choices)."""
+DATA_ROWS = 5000
+"""Data rows under each header that get validation (and, on the roster, the tier formula)."""
+CREATED = dt.datetime(2026, 1, 1)
+"""Fixed document date: the same inputs always give the same bytes (reproducible template)."""
+COMPUTED_NOTE = "自动计算，勿填"
+
+# Text format keeps leading zeros, 18-digit codes and phone numbers exactly as typed.
+_TEXT_KINDS = frozenset({Kind.TEXT, Kind.USCC, Kind.PHONE, Kind.EMAIL, Kind.QUARTER})
+_WORKBOOK_OPTIONS = {
+    # Branch values are data: a string starting with "=" must stay a string (DOMAIN §5).
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+    "remove_timezone": True,
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a submission workbook is laid out (the template itself always uses the defaults)."""
+
+    title_rows: int = 0  # rows above each table header, as in edited branch files (samples)
+    data_rows: int = DATA_ROWS  # rows that get validation and formulas under each header
+
+    def rows(self, filled: int) -> tf.Rows:
+        """Header and last data row of a table sheet holding `filled` rows."""
+        return tf.Rows(self.title_rows, self.title_rows + max(self.data_rows, filled))
+
+
+class _Styles:
+    """The cell formats of one workbook (xlsxwriter formats belong to a workbook)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        head = {"bold": True, "border": 1, "align": "center", "valign": "vcenter"}
+        self.header = wb.add_format({**head, "bg_color": "#DDEBF7", "text_wrap": True})
+        self.required = wb.add_format({**head, "bg_color": "#DDEBF7", "font_color": "#C00000"})
+        self.computed_header = wb.add_format({**head, "bg_color": "#BFBFBF", "italic": True})
+        self.computed = wb.add_format({"bg_color": "#EDEDED", "font_color": "#404040"})
+        self.text = wb.add_format({"num_format": "@"})
+        self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        self.datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.integer = wb.add_format({"num_format": "0"})
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.section = wb.add_format({"bold": True, "font_size": 12, "bg_color": "#DDEBF7"})
+        self.hint = wb.add_format({"italic": True, "font_color": "#7F7F7F"})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+
+    def column(self, kind: Kind) -> Format | None:
+        """The format of a data column of this kind (applies to cells users type later too)."""
+        if kind in _TEXT_KINDS:
+            return self.text
+        if kind is Kind.DATE:
+            return self.date
+        if kind is Kind.INTEGER:
+            return self.integer
+        return None
+
+
+def write_template(out_dir: Path, rules: Rules | None = None) -> list[Path]:
+    """Writes the blank template into out_dir (the blank register joins later) and returns
+    the paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [write_submission(out_dir / TEMPLATE_FILENAME, rules=rules)]
+
+
+def write_submission(
+    path: Path,
+    info: Mapping[str, object] | None = None,
+    rows: Mapping[str, Sequence[Mapping[str, object]]] | None = None,
+    rules: Rules | None = None,
+    layout: Layout | None = None,
+) -> Path:
+    """The branch submission workbook: blank template when info/rows are None, or filled
+    with `info` (field id -> value for the 报送信息 sheet) and `rows` (form id -> list of
+    rows, each field id -> raw cell value: str/float/int/date/datetime/None)."""
+    path = Path(path)
+    rules = rules or load_rules()
+    layout = layout or Layout()
+    info = dict(info or {})
+    rows = dict(rows or {})
+    _check_ids(info, rows)
+    wb = xlsxwriter.Workbook(str(path), _WORKBOOK_OPTIONS)
+    wb.set_properties(
+        {"title": TEMPLATE_FILENAME.removesuffix(".xlsx"), "author": "KAM", "created": CREATED}
+    )
+    styles = _Styles(wb)
+    _write_instructions(wb.add_worksheet(INSTRUCTIONS_SHEET), styles, rules)
+    _write_info(wb.add_worksheet(INFO.sheet), styles, {"version": TEMPLATE_VERSION, **info})
+    contract_rows = layout.rows(len(rows.get("contracts", ())))
+    for form in TABLE_FORMS:
+        data = rows.get(form.id, ())
+        ws = wb.add_worksheet(form.sheet)
+        _write_table(ws, styles, form, data, layout.rows(len(data)))
+        if form is ROSTER:
+            _write_tier_formulas(ws, styles, data, layout.rows(len(data)), rules)
+    _write_lists(wb)
+    wb.define_name(tf.AS_OF_NAME, tf.as_of_formula())
+    wb.define_name(tf.WINDOW_START_NAME, tf.window_start_formula(rules.tier.default))
+    for name, ref in tf.contract_range_formulas(contract_rows).items():
+        wb.define_name(name, ref)
+    try:
+        wb.close()
+    except (FileCreateError, OSError) as exc:
+        raise UsageError(
+            f"无法写入文件 {path}：{exc}。请确认文件夹存在且文件未在 Excel 中打开"
+        ) from exc
+    return path
+
+
+def _check_ids(info: Mapping[str, object], rows: Mapping[str, object]) -> None:
+    """Unknown form or field ids are a caller's mistake: say which, in Chinese."""
+    unknown = [k for k in info if k not in INFO]
+    if unknown:
+        raise UsageError(f"“{INFO.sheet}”没有这些项目：{', '.join(unknown)}")
+    tables = {f.id: f for f in TABLE_FORMS}
+    for form_id, data in rows.items():
+        if form_id not in tables:
+            raise UsageError(f"没有 id 为“{form_id}”的数据表（可用：{', '.join(tables)}）")
+        form = tables[form_id]
+        for i, row in enumerate(data):  # type: ignore[attr-defined]
+            bad = [k for k in row if k not in form]
+            if bad:
+                raise UsageError(f"“{form.sheet}”第 {i + 1} 行有未知字段：{', '.join(bad)}")
+
+
+def _write_value(
+    ws: Worksheet, r: int, c: int, value: Any, fmt: Format | None, st: _Styles
+) -> None:
+    """One raw value with its real type; strings never become formulas, numbers or links."""
+    if value is None or (isinstance(value, float | dt.date) and value != value):  # NaN, NaT
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(r, c, value, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(r, c, value, fmt)
+    elif isinstance(value, dt.datetime):
+        has_time = value.time() != dt.time(0)
+        ws.write_datetime(r, c, value, st.datetime if has_time else st.date)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time(0)), st.date)
+    elif isinstance(value, numbers.Real):
+        ws.write_number(r, c, float(value), fmt)
+    else:
+        raise UsageError(f"无法写入单元格 {column_letter(c)}{r + 1} 的值 {value!r}（类型不支持）")
+
+
+def _header_note(form: Form, index: int) -> str:
+    """The header comment: required mark, help, or the computed-column note."""
+    field = form.fields[index]
+    if field.computed:
+        how = "由公式按合同台账计算" if field is ROSTER["ref_tier"] else "由加载项“计算等级”填写"
+        return f"{COMPUTED_NOTE}（{how}）"
+    parts = ["必填" if field.required else "选填", field.help]
+    if field.required_when:
+        other, value = field.required_when
+        parts.append(f"“{form[other].header}”为“{value}”时必填")
+    return "。".join(p for p in parts if p)
+
+
+def _write_table(
+    ws: Worksheet, st: _Styles, form: Form, data: Sequence[Mapping[str, object]], rows: tf.Rows
+) -> None:
+    """Headers, widths, formats, validation and (when filled) the data of one table sheet."""
+    last_col = len(form.fields) - 1
+    for t in range(rows.header):  # a title above the header, as branches often add
+        ws.merge_range(t, 0, t, last_col, form.sheet, st.title)
+    for c, field in enumerate(form.fields):
+        fmt = st.computed if field.computed else st.column(field.kind)
+        ws.set_column(c, c, field.width, fmt)
+        if field.computed:
+            head = st.computed_header
+        else:
+            head = st.required if field.required else st.header
+        ws.write_string(rows.header, c, field.header, head)
+        ws.write_comment(rows.header, c, _header_note(form, c), {"author": "KAM"})
+        spec = tf.validation(field)
+        if spec is not None and not field.computed:
+            ws.data_validation(rows.first, c, rows.last, c, spec)
+        for i, row in enumerate(data):
+            if field is not ROSTER["ref_tier"]:  # that one is a formula, written separately
+                _write_value(ws, rows.first + i, c, row.get(field.id), fmt, st)
+    ws.freeze_panes(rows.header + 1, 0)
+    ws.autofilter(rows.header, 0, rows.last, last_col)
+    ws.ignore_errors(
+        {"number_stored_as_text": f"A{rows.first + 1}:{column_letter(last_col)}{rows.last + 1}"}
+    )
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(rows.header)
+
+
+def _write_tier_formulas(
+    ws: Worksheet,
+    st: _Styles,
+    data: Sequence[Mapping[str, object]],
+    rows: tf.Rows,
+    rules: Rules,
+) -> None:
+    """参考等级 on every roster data row; a caller may pass its value as the cached result."""
+    col = ROSTER.fields.index(ROSTER["ref_tier"])
+    formula = tf.ref_tier_formula(rules.tier.default)
+    for r in range(rows.first, rows.last + 1):
+        i = r - rows.first
+        cached = data[i].get("ref_tier") if i < len(data) else None
+        # Cached "" (an empty <v>): LibreOffice treats such cells as not yet calculated and
+        # computes them on load; Excel recalculates everything (xlsxwriter sets
+        # fullCalcOnLoad).
+        value = "" if cached is None else str(cached)
+        ws.write_formula(r, col, tf.for_row(formula, r), st.computed, value)
+
+
+def _write_info(ws: Worksheet, st: _Styles, info: Mapping[str, object]) -> None:
+    """报送信息: labels in A, values in B, one row per INFO field from row 1."""
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, max(f.width for f in INFO.fields))
+    ws.set_column(2, 2, 40)
+    for r, field in enumerate(INFO.fields):
+        ws.write_string(r, 0, field.header, st.required if field.required else st.header)
+        ws.write_comment(r, 0, _header_note(INFO, r), {"author": "KAM"})
+        fmt = st.computed if field.id == "version" else st.column(field.kind)
+        _write_value(ws, r, 1, info.get(field.id), fmt, st)
+        spec = tf.validation(field, f"B{r + 1}")
+        if spec is not None:
+            ws.data_validation(r, 1, r, 1, spec)
+        if field.help:  # a visible hint beside the value (the reader only reads A:B)
+            ws.write_string(r, 2, field.help, st.hint)
+
+
+def _write_lists(wb: xlsxwriter.Workbook) -> None:
+    """The hidden `_lists` sheet and one workbook name per Choices (dropdown sources)."""
+    ws = wb.add_worksheet(LISTS_SHEET)
+    for c, choices in enumerate(ALL_CHOICES):
+        ws.write_string(0, c, choices.name)
+        for r, value in enumerate(choices.values, start=1):
+            ws.write_string(r, c, value)
+        ref = f"${column_letter(c)}$2:${column_letter(c)}${len(choices.values) + 1}"
+        wb.define_name(choices.name, f"={tf.sheet_ref(LISTS_SHEET)}!{ref}")
+    ws.hide()
+
+
+def _enum_uses() -> dict[str, list[str]]:
+    """Choices name -> the "表·列" places that use it (for the instructions)."""
+    uses: dict[str, list[str]] = {c.name: [] for c in ALL_CHOICES}
+    for form in FORMS:
+        for field in form.fields:
+            if field.choices is not None:
+                uses[field.choices.name].append(f"{form.sheet}·{field.header}")
+    return uses
+
+
+def instructions(rules: Rules) -> list[tuple[str, str]]:
+    """The lines of the 填报说明 sheet as (kind, text); kind is title, section or text."""
+    p = rules.tier.default
+    amount, signed = CONTRACTS["amount"].header, CONTRACTS["signed_on"].header
+    group, branch, project = TIER.values
+    lines: list[tuple[str, str]] = [
+        ("title", f"分公司季度报送模板 填报说明（模板版本 {TEMPLATE_VERSION}）"),
+        ("section", "一、总体要求"),
+        ("text", "1. 每个分公司每季度报送一份本工作簿；请勿删除、改名或调整工作表和表头。"),
+        ("text", "2. 表头在第 1 行；红色表头为必填列，灰色列为自动计算列，请勿填写。"),
+        ("text", "3. 鼠标停在表头上可看到该列说明；选中单元格会提示填写要求，下拉列表请直接选择。"),
+        ("text", "4. 日期写作 2026-03-31；金额单位为万元；统一社会信用代码为 18 位，字母大写。"),
+        ("section", "二、各工作表"),
+    ]
+    for form in FORMS:
+        required = "、".join(f.header for f in form.fields if f.required) or "无"
+        what = f"{form.help}。" if form.help else ""
+        expected = "、".join(f.header for f in form.fields if f.expected)
+        also = f"应填（计入档案完整率）：{expected}。" if expected else ""
+        lines.append(("text", f"【{form.sheet}】{what}必填：{required}。{also}"))
+    lines.append(("section", "三、下拉选项"))
+    uses = _enum_uses()
+    for choices in ALL_CHOICES:
+        where = "、".join(uses[choices.name])
+        lines.append(("text", f"{'／'.join(choices.values)}（用于：{where}）"))
+    gt, ge_b, ge_p = (
+        tf.number_text(x) for x in (p.group_amount_gt, p.branch_amount_ge, p.project_amount_ge)
+    )
+    strategic = ROSTER["strategic"].header
+    ref = ROSTER["ref_tier"].header
+    lines += [
+        ("section", f"四、{ref}（自动计算）"),
+        (
+            "text",
+            f"按{INFO['quarter'].header}的季末日往前 {p.window_years} 年（含首尾两日）内的"
+            f"{signed}统计合同：{strategic}为“{tf.YES}”或至少 {p.group_min_count} 份"
+            f"{amount} > {gt} 为{group}；否则至少 1 份 ≥ {ge_b} 为{branch}；"
+            f"否则至少 1 份 ≥ {ge_p} 为{project}；否则为{UNMET_TIER}。",
+        ),
+        ("text", f"{ref}仅供参考，{ROSTER['tier'].header}仍按认定结果填写。"),
+        ("section", "五、容错说明"),
+        ("text", "系统会自动处理以下情况并给出提示，但请尽量按模板规范填写："),
+        ("text", "表头多余空格、全角/半角括号不同、列顺序调整、表头上方有标题行（可合并单元格）；"),
+        ("text", "多出的列会被忽略并提示一次；末尾空行、空列会被忽略；"),
+        ("text", "日期写成文字（2024-03-01、2024/3/1、2024年3月1日），数字写成文字（如 12,000）；"),
+        ("text", "统一社会信用代码小写、全角数字和字母、前后空格会被自动更正。"),
+        ("text", "找不到工作表或必填列时，整个文件无法处理，请按提示补齐后重新报送。"),
+        ("section", "六、模板版本"),
+        (
+            "text",
+            f"本模板版本为 {TEMPLATE_VERSION}，写在“{INFO.sheet}”表的“{INFO['version'].header}”栏，"
+            "请勿修改；主版本号不符的文件将被退回。",
+        ),
+    ]
+    return lines
+
+
+def _write_instructions(ws: Worksheet, st: _Styles, rules: Rules) -> None:
+    ws.set_column(0, 0, 110, st.wrap)
+    ws.set_tab_color("#C00000")
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    style = {"title": st.title, "section": st.section, "text": st.wrap}
+    for r, (kind, text) in enumerate(instructions(rules)):
+        ws.write_string(r, 0, text, style[kind])

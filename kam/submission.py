@@ -58,10 +58,17 @@ class SheetData:
         severity: Severity | None = None,
     ) -> Iterator[Finding]:
         """One finding per True row of `mask` at this field's cell."""
+        hit = mask.to_numpy(dtype=bool, na_value=False)
+        if not hit.any():
+            return
         f = self.form[field_id]
-        for row in mask.index[mask.to_numpy(dtype=bool, na_value=False)]:
-            r, cell = self.locate(field_id, int(row))
-            extra = per_row(int(row)) if per_row else {}
+        # Positional numpy access: label lookups per finding dominate on files with many.
+        rows = mask.index.to_numpy()[hit]
+        values = self.raw[field_id].to_numpy(dtype=object)[hit]
+        base = params or {}
+        for row, value in zip(rows.tolist(), values.tolist(), strict=True):
+            r, cell = self.locate(field_id, row)
+            extra = per_row(row) if per_row else {}
             yield Finding(
                 rule=rule,
                 file=file,
@@ -69,7 +76,7 @@ class SheetData:
                 row=r,
                 column=f.header,
                 cell=cell,
-                params={"value": display(self.raw.at[row, field_id]), **(params or {}), **extra},
+                params={"value": display(value), **base, **extra},
                 severity=severity,
             )
 

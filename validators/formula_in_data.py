@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
 
 from kam.checks import CheckContext
@@ -13,16 +15,20 @@ from kam.submission import SheetData
 RULE = "formula_in_data"
 # A leading + or - is harmless when it starts a number ("-5%", "+1,200.5") or a phone
 # number ("+86 138 0013 8000", "+86-10-12345678").
-HARMLESS_SIGN_RE = r"^[+\-]\s*(?:[\d.,]+%?|\d[\d\s\-()]*)$"
+HARMLESS_SIGN = re.compile(r"^[+\-]\s*(?:[\d.,]+%?|\d[\d\s\-()]*)$")
+LEADING = frozenset("=@+-")
 
 
 def formula_like(raw: pd.Series) -> pd.Series:
     """True where a raw cell is text that Excel would treat as a formula."""
-    is_str = raw.map(type).eq(str)
-    text = raw[is_str].astype(str)
-    first = text.str[:1]
-    risky = first.isin(["=", "@"]) | (first.isin(["+", "-"]) & ~text.str.match(HARMLESS_SIGN_RE))
-    return risky.reindex(raw.index, fill_value=False).astype(bool)
+    values = raw.to_numpy(dtype=object)
+    # Cheap first pass over the column; the regex only sees the rare candidates.
+    picks = [i for i, v in enumerate(values) if type(v) is str and v[:1] in LEADING]
+    mask = np.zeros(len(values), dtype=bool)
+    for i in picks:
+        text = values[i]
+        mask[i] = text[0] in "=@" or not HARMLESS_SIGN.match(text)
+    return pd.Series(mask, index=raw.index)
 
 
 def _mask(data: SheetData, field_id: str) -> pd.Series:

@@ -1,15 +1,16 @@
 """Vectorized cell normalization: raw cell values in, typed values plus what was fixed out.
 
-Each function takes one column as an object Series (index = sheet row numbers) and works
-over the whole column with pandas string and datetime operations, never a row loop over
-all values. Only changed or invalid cells (few in real files) are visited one by one.
+Each column is classified by cell type in one pass, then cleaned with one C-level
+`str.translate` + `strip` per string and pandas/numpy operations over whole columns.
+Only changed or invalid cells (few in real files) are visited again, to say why.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,11 @@ from kam.forms import Kind
 FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 """Full-width ASCII (Ａ１，…) and the ideographic space map to their half-width forms."""
 
-CONTROL_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+CONTROL = {i: None for i in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+TEXT_TABLE = str.maketrans(CONTROL)
+CODE_TABLE = str.maketrans(CONTROL | FULLWIDTH)
+
 DATE_RE = (
     r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
     r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
@@ -41,43 +46,61 @@ WHY = {
     "quarter": ("统一季度格式", "quarter format"),
 }
 
+# Cell type codes of one classification pass.
+BLANK, STR, NUM, BOOL, DATE, OTHER = range(6)
+_TYPE_CODE: dict[type, int] = {
+    type(None): BLANK,
+    str: STR,
+    float: NUM,
+    int: NUM,
+    np.float64: NUM,
+    np.int64: NUM,
+    bool: BOOL,
+    dt.datetime: DATE,
+    dt.date: DATE,
+    pd.Timestamp: DATE,
+}
+
 
 @dataclass
 class Column:
-    """A normalized column: typed values, cells that could not be typed, and fix reasons."""
+    """A normalized column: typed values, cells that could not be typed, and fixed cells."""
 
     values: pd.Series
     invalid: pd.Series  # bool
-    fixes: dict[str, pd.Series]  # reason code -> bool mask of cells fixed that way
-
-    def fixed_mask(self) -> pd.Series:
-        mask = pd.Series(False, index=self.values.index)
-        for m in self.fixes.values():
-            mask |= m
-        return mask
+    fixed: pd.Series  # bool: the value was changed to make it readable
+    why: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row -> reason codes
 
     def reasons(self, row: int, lang: str = "zh") -> str:
         i = 1 if lang == "en" else 0
-        return "、".join(WHY[k][i] for k, m in self.fixes.items() if bool(m.get(row, False)))
+        return "、".join(WHY[k][i] for k in self.why.get(row, ()))
 
 
-def _types(s: pd.Series) -> pd.Series:
-    return s.map(type, na_action=None)
+def classify(values: np.ndarray) -> np.ndarray:
+    """One type code per cell (BLANK for None/NaN and for strings of only spaces)."""
+    codes = np.fromiter(
+        (_TYPE_CODE.get(type(v), OTHER) for v in values), dtype=np.int8, count=len(values)
+    )
+    nums = codes == NUM
+    if nums.any():
+        nan = pd.isna(values[nums].astype(float))
+        codes[np.flatnonzero(nums)[nan]] = BLANK
+    return codes
 
 
 def blank_mask(s: pd.Series) -> pd.Series:
     """True where a cell is empty: None, NaN, or a string of only spaces."""
-    if s.empty:
-        return pd.Series(False, index=s.index, dtype=bool)
-    is_str = _types(s).eq(str)
-    blank = s.isna().to_numpy(copy=True)
-    if is_str.any():
-        strs = s[is_str].astype(str)
-        blank[is_str.to_numpy()] = (strs.str.strip().str.len() == 0).to_numpy()
+    values = s.to_numpy(dtype=object)
+    codes = classify(values)
+    blank = codes == BLANK
+    strs = np.flatnonzero(codes == STR)
+    if len(strs):
+        blank[strs] = [not v.strip() for v in values[strs]]
     return pd.Series(blank, index=s.index)
 
 
-def _number_to_text(v: object) -> object:
+def _display(v: object) -> object:
+    """A non-string cell shown as the text Excel displays (for text columns)."""
     if isinstance(v, bool):
         return "是" if v else "否"
     if isinstance(v, float):
@@ -91,148 +114,155 @@ def _number_to_text(v: object) -> object:
     return str(v)
 
 
-def _clean_text(s: pd.Series, *, width: bool) -> tuple[pd.Series, dict[str, pd.Series]]:
-    """Strings stripped and cleaned; non-strings turned into their displayed text."""
-    types = _types(s)
-    is_str = types.eq(str)
-    out = s.astype(object).copy()
-    fixes: dict[str, pd.Series] = {}
-    other = ~is_str & s.notna()
-    if other.any():
-        out[other] = [_number_to_text(v) for v in s[other]]
-    if not is_str.any():
-        return out, fixes
-    strs = s[is_str].astype(str)
-    cleaned = strs.str.replace(CONTROL_RE, "", regex=True)
-    fixes["control"] = _on(cleaned != strs, s.index)
-    if width:
-        wide = cleaned.str.translate(FULLWIDTH)
-        fixes["width"] = _on(wide != cleaned, s.index)
-        cleaned = wide
-    stripped = cleaned.str.strip()
-    fixes["strip"] = _on(stripped != cleaned, s.index) & _on(stripped.str.len() > 0, s.index)
-    out[is_str] = stripped.where(stripped.str.len() > 0, None)
-    return out, fixes
+def _why_text(original: str, cleaned: str, kind: Kind) -> tuple[str, ...]:
+    """Why a string changed, judged on that one string (only changed cells get here)."""
+    reasons = []
+    if CONTROL_RE.search(original):
+        reasons.append("control")
+    if kind is not Kind.TEXT and original.translate(FULLWIDTH) != original:
+        reasons.append("width")
+    if original.strip() != original:
+        reasons.append("strip")
+    if kind is Kind.USCC:
+        squeezed = re.sub(r"[\s\-]", "", original.translate(CODE_TABLE).strip())
+        if squeezed != original.translate(CODE_TABLE).strip():
+            reasons.append("inner_space")
+        if squeezed.upper() != squeezed:
+            reasons.append("upper")
+    if kind is Kind.QUARTER and cleaned != original.translate(CODE_TABLE).strip().upper():
+        reasons.append("quarter")
+    return tuple(reasons) or ("strip",)
 
 
-def _on(mask: pd.Series, index: pd.Index) -> pd.Series:
-    """A partial boolean mask spread over the full index (False elsewhere)."""
-    return mask.reindex(index, fill_value=False).astype(bool)
+def _text(values: np.ndarray, codes: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
+    """Cleaned text of every cell (None for blanks) and which strings were changed."""
+    table = TEXT_TABLE if kind is Kind.TEXT else CODE_TABLE
+    out = np.full(len(values), None, dtype=object)
+    strs = np.flatnonzero(codes == STR)
+    if len(strs):
+        original = values[strs]
+        cleaned = np.array([v.translate(table).strip() for v in original], dtype=object)
+        if kind is Kind.USCC:
+            cleaned = np.array([_squeeze_code(v) for v in cleaned], dtype=object)
+        out[strs] = cleaned
+    others = np.flatnonzero((codes != STR) & (codes != BLANK))
+    if len(others):
+        out[others] = [_display(v) for v in values[others]]
+    changed = np.zeros(len(values), dtype=bool)
+    if len(strs):
+        changed[strs] = out[strs] != values[strs]
+        empty = strs[out[strs] == ""]
+        out[empty] = None
+        changed[empty] = False  # a cell of only spaces is simply empty
+    return out, changed
+
+
+def _squeeze_code(code: str) -> str:
+    return code.replace(" ", "").replace("-", "").upper() if code else code
 
 
 def normalize(kind: Kind, s: pd.Series) -> Column:
     """Normalize one raw column according to its kind."""
-    s = s.astype(object)
+    values = s.to_numpy(dtype=object)
+    codes = classify(values)
     if kind in (Kind.NUMBER, Kind.INTEGER):
-        return _numbers(s, integer=kind is Kind.INTEGER)
+        return _numbers(s.index, values, codes, integer=kind is Kind.INTEGER)
     if kind is Kind.DATE:
-        return _dates(s)
-    text, fixes = _clean_text(s, width=kind is not Kind.TEXT)
-    invalid = pd.Series(False, index=s.index)
+        return _dates(s.index, values, codes)
+    text, changed = _text(values, codes, kind)
+    invalid = np.zeros(len(values), dtype=bool)
     if kind is Kind.USCC:
-        text, invalid = _uscc(s, text, fixes)
+        # An 18-digit code typed as a number has lost its last digits to floating point.
+        nums = np.flatnonzero(codes == NUM)
+        invalid[nums] = [abs(float(v)) >= 1e15 for v in values[nums]]
     elif kind is Kind.QUARTER:
-        text, invalid = _quarter(text, fixes)
-    return Column(text, invalid, {k: v for k, v in fixes.items() if v.any()})
+        text, invalid, changed = _quarter(text, changed)
+    col = Column(
+        pd.Series(text, index=s.index, dtype=object),
+        pd.Series(invalid, index=s.index),
+        pd.Series(changed & ~invalid, index=s.index),
+    )
+    for i in np.flatnonzero(col.fixed.to_numpy()):
+        col.why[int(s.index[i])] = _why_text(str(values[i]), str(text[i]), kind)
+    return col
 
 
-def _uscc(
-    raw: pd.Series, text: pd.Series, fixes: dict[str, pd.Series]
-) -> tuple[pd.Series, pd.Series]:
-    present = text.notna()
-    strs = text[present].astype(str)
-    squeezed = strs.str.replace(r"[\s\-]", "", regex=True)
-    fixes["inner_space"] = _on(squeezed != strs, text.index)
-    upper = squeezed.str.upper()
-    fixes["upper"] = _on(upper != squeezed, text.index)
-    out = text.copy()
-    out[present] = upper
-    # An 18-digit code typed as a number has lost its last digits to floating point.
-    is_num = _types(raw).isin([float, int])
-    invalid = is_num & raw.where(is_num, 0).astype(float).abs().ge(1e15)
-    return out, invalid
-
-
-def _quarter(text: pd.Series, fixes: dict[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
-    present = text.notna()
-    strs = text[present].astype(str).str.upper()
+def _quarter(text: np.ndarray, changed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    s = pd.Series(text, dtype=object)
+    present = s.notna()
+    strs = s[present].astype(str).str.upper()
     parts = strs.str.extract(QUARTER_RE)
     digits = parts[1].replace({"一": "1", "二": "2", "三": "3", "四": "4"})
     good = parts[0].notna()
-    canon = (parts[0] + "Q" + digits).where(good)
+    canon = (parts[0] + "Q" + digits).where(good, strs)
     out = text.copy()
-    out[present] = canon.where(good, strs)
-    fixes["quarter"] = _on(good & (canon != text[present]), text.index)
-    invalid = _on(~good, text.index)
-    return out, invalid
+    out[present.to_numpy()] = canon.to_numpy(dtype=object)
+    invalid = np.zeros(len(text), dtype=bool)
+    invalid[present.to_numpy()] = ~good.to_numpy(dtype=bool)
+    changed = changed | (present.to_numpy() & (out != text))
+    return out, invalid, changed
 
 
-def _numbers(s: pd.Series, *, integer: bool) -> Column:
-    types = _types(s)
-    blank = blank_mask(s)
-    is_num = types.isin([float, int, np.float64, np.int64])
-    values = pd.Series(np.nan, index=s.index, dtype=float)
-    values[is_num] = s[is_num].astype(float)
-    is_str = (types.eq(str)) & ~blank
-    fixes: dict[str, pd.Series] = {}
-    if is_str.any():
-        strs = s[is_str].astype(str)
-        cleaned = (
-            strs.str.translate(FULLWIDTH)
-            .str.replace(r"[,，\s]", "", regex=True)
-            .str.replace(r"(万元|万)$", "", regex=True)
+def _numbers(index: pd.Index, values: np.ndarray, codes: np.ndarray, *, integer: bool) -> Column:
+    out = np.full(len(values), np.nan)
+    nums = codes == NUM
+    out[nums] = values[nums].astype(float)
+    fixed = np.zeros(len(values), dtype=bool)
+    strs = np.flatnonzero(codes == STR)
+    blank = codes == BLANK
+    if len(strs):
+        cleaned = pd.Series([v.translate(CODE_TABLE).strip() for v in values[strs]], dtype=object)
+        blank[strs] = (cleaned == "").to_numpy()
+        numeric = cleaned.str.replace(r"[,，\s]", "", regex=True).str.replace(
+            r"(万元|万)$", "", regex=True
         )
-        parsed = pd.to_numeric(cleaned, errors="coerce")
-        values[is_str] = parsed
-        fixes["text_number"] = _on(parsed.notna(), s.index)
-    invalid = ~blank & values.isna()
+        parsed = pd.to_numeric(numeric, errors="coerce").to_numpy(dtype=float)
+        out[strs] = parsed
+        fixed[strs] = ~np.isnan(parsed)
+    invalid = ~blank & np.isnan(out)
     if integer:
-        frac = values.notna() & (values != np.floor(values.fillna(0)))
+        frac = ~np.isnan(out) & (out != np.floor(np.nan_to_num(out)))
         invalid |= frac
-        values[frac] = np.nan
-    return Column(values, invalid, {k: v for k, v in fixes.items() if v.any()})
+        out[frac] = np.nan
+    col = Column(
+        pd.Series(out, index=index),
+        pd.Series(invalid, index=index),
+        pd.Series(fixed & ~invalid, index=index),
+    )
+    col.why = {int(index[i]): ("text_number",) for i in np.flatnonzero(col.fixed.to_numpy())}
+    return col
 
 
-def _dates(s: pd.Series) -> Column:
-    types = _types(s)
-    blank = blank_mask(s)
-    values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    fixes: dict[str, pd.Series] = {}
-    is_dt = types.isin([dt.date, dt.datetime, pd.Timestamp])
-    if is_dt.any():
-        values[is_dt] = pd.to_datetime(s[is_dt].map(_as_datetime)).dt.normalize()
-    is_num = types.isin([float, int]) & ~blank
-    if is_num.any():
-        nums = s[is_num].astype(float)
-        ok = (nums >= 1) & (nums <= MAX_EXCEL_SERIAL)
-        days = pd.to_timedelta(np.floor(nums.where(ok)), unit="D")
-        values[is_num] = EXCEL_EPOCH + days
-        fixes["serial_date"] = _on(ok, s.index)
-    is_str = (types.eq(str)) & ~blank
-    if is_str.any():
-        strs = s[is_str].astype(str).str.translate(FULLWIDTH).str.strip()
-        parts = strs.str.extract(DATE_RE)
-        compact = strs.str.extract(COMPACT_DATE_RE)
-        parts = parts.fillna(compact)
+def _dates(index: pd.Index, values: np.ndarray, codes: np.ndarray) -> Column:
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    why: dict[int, tuple[str, ...]] = {}
+    blank = codes == BLANK
+    real = np.flatnonzero(codes == DATE)
+    if len(real):
+        out[real] = pd.to_datetime(values[real]).normalize().to_numpy(dtype="datetime64[ns]")
+    nums = np.flatnonzero(codes == NUM)
+    if len(nums):
+        serial = values[nums].astype(float)
+        ok = (serial >= 1) & (serial <= MAX_EXCEL_SERIAL)
+        days = pd.to_timedelta(np.floor(np.where(ok, serial, np.nan)), unit="D")
+        out[nums] = (EXCEL_EPOCH + days).to_numpy(dtype="datetime64[ns]")
+        why.update({int(index[i]): ("serial_date",) for i in nums[ok]})
+    strs = np.flatnonzero(codes == STR)
+    if len(strs):
+        text = pd.Series([v.translate(CODE_TABLE).strip() for v in values[strs]], dtype=object)
+        blank[strs] = (text == "").to_numpy()
+        parts = text.str.extract(DATE_RE).fillna(text.str.extract(COMPACT_DATE_RE))
         parsed = pd.to_datetime(
-            {
-                "year": pd.to_numeric(parts["year"], errors="coerce"),
-                "month": pd.to_numeric(parts["month"], errors="coerce"),
-                "day": pd.to_numeric(parts["day"], errors="coerce"),
-            },
+            {k: pd.to_numeric(parts[k], errors="coerce") for k in ("year", "month", "day")},
             errors="coerce",
         )
-        values[is_str] = parsed
-        fixes["text_date"] = _on(parsed.notna(), s.index)
-    invalid = ~blank & values.isna()
-    return Column(values, invalid, {k: v for k, v in fixes.items() if v.any()})
-
-
-def _as_datetime(v: object) -> dt.datetime:
-    if isinstance(v, dt.datetime):
-        return v
-    assert isinstance(v, dt.date)
-    return dt.datetime(v.year, v.month, v.day)
+        out[strs] = parsed.to_numpy(dtype="datetime64[ns]")
+        why.update({int(index[i]): ("text_date",) for i in strs[parsed.notna().to_numpy()]})
+    invalid = ~blank & np.isnat(out)
+    fixed = pd.Series(False, index=index)
+    fixed.loc[list(why)] = True
+    fixed &= ~pd.Series(invalid, index=index)
+    return Column(pd.Series(out, index=index), pd.Series(invalid, index=index), fixed, why)
 
 
 def to_halfwidth(text: str) -> str:

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kam.findings import Finding, column_letter
@@ -143,12 +144,11 @@ def _read_table(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list
     for fid in data_ids:
         if fid in positions and positions[fid] in body.columns:
             raw[fid] = body[positions[fid]]
-    if len(raw):
-        keep = ~pd.concat([blank_mask(raw[c]) for c in data_ids], axis=1).all(axis=1)
-        raw = raw[keep]
     letters = {fid: column_letter(c) for fid, c in positions.items()}
     present = frozenset(fid for fid in positions if fid in data_ids)
     data, fixed = _typed(form, raw, sheet.name, letters=letters, present=present, cells=None)
+    _drop_blank_rows(data, fixed)
+    raw = data.raw
     data.formulas = _formula_masks(sheet, raw.index, positions, present)
     findings.extend(_fixes(file, data, fixed))
     return data, findings
@@ -156,6 +156,21 @@ def _read_table(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value != value
+
+
+def _drop_blank_rows(data: SheetData, fixed: dict[str, Column]) -> None:
+    """Keep only rows with a value (or an unreadable cell) in some data column."""
+    if data.frame.empty:
+        return
+    keep = np.array(data.frame.notna().any(axis=1), dtype=bool)
+    for mask in data.invalid.values():
+        keep |= mask.to_numpy()
+    if keep.all():
+        return
+    data.frame, data.raw = data.frame[keep], data.raw[keep]
+    data.invalid = {k: m[keep] for k, m in data.invalid.items()}
+    for col in fixed.values():
+        col.fixed = col.fixed[keep]
 
 
 def _formula_masks(
@@ -200,7 +215,7 @@ def _typed(
         columns[f.id] = col.values
         if col.invalid.any():
             data.invalid[f.id] = col.invalid
-        if col.fixes:
+        if col.fixed.any():
             fixed[f.id] = col
     data.frame = pd.DataFrame(columns, index=raw.index)
     return data, fixed
@@ -209,7 +224,7 @@ def _typed(
 def _fixes(file: str, data: SheetData, fixed: dict[str, Column]) -> Iterator[Finding]:
     """A `normalized` finding for every value the normalizer changed."""
     for fid, col in fixed.items():
-        mask = col.fixed_mask() & ~col.invalid
+        mask = col.fixed.reindex(data.frame.index, fill_value=False)
         yield from data.emit(
             file,
             "normalized",

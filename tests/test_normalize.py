@@ -40,7 +40,7 @@ def test_every_written_form_of_a_date_reads_as_that_date(d: dt.date) -> None:
     assert not col.invalid.any()
     assert (col.values == pd.Timestamp(d)).all()
     # text was fixed and says so; real dates were not
-    assert col.fixed_mask().tolist() == [True] * 7 + [False, False]
+    assert col.fixed.tolist() == [True] * 7 + [False, False]
 
 
 @given(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31)))
@@ -64,7 +64,7 @@ def test_numbers_stored_as_text_read_back_exactly(whole: int, cents: int) -> Non
     col = normalize(Kind.NUMBER, pd.Series([*texts, value], dtype=object))
     assert not col.invalid.any()
     assert col.values.round(2).tolist() == [round(value, 2)] * 4
-    assert col.fixed_mask().tolist() == [True, True, True, False]
+    assert col.fixed.tolist() == [True, True, True, False]
 
 
 @given(st.integers(min_value=0, max_value=10**6), st.booleans())
@@ -83,7 +83,7 @@ def test_codes_are_upper_half_width_and_trimmed(code: str, wide: bool, lower: bo
     typed = typed.lower() if lower else typed
     col = normalize(Kind.USCC, pd.Series([f"  {typed}\u3000"], dtype=object))
     assert col.values.iloc[0] == code
-    assert col.fixed_mask().iloc[0]
+    assert col.fixed.iloc[0]
 
 
 def test_an_18_digit_code_stored_as_a_number_is_flagged_not_guessed() -> None:
@@ -103,7 +103,7 @@ def test_chinese_full_width_brackets_in_names_are_kept() -> None:
     name = "中建（北京）投资有限公司"
     col = normalize(Kind.TEXT, pd.Series([name], dtype=object))
     assert col.values.iloc[0] == name
-    assert not col.fixed_mask().any()
+    assert not col.fixed.any()
 
 
 def test_quarters_in_chinese_are_canonical() -> None:

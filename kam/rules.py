@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kam.errors import RulesFileError
 
@@ -62,10 +62,28 @@ class TierRules(_Strict):
     threshold: ThresholdProfile = ThresholdProfile()
 
 
+class RiskRules(_Strict):
+    """DOMAIN §4: thresholds and windows of the risk rules."""
+
+    report_quarters: int = Field(2, ge=1, le=40)  # current quarter of as-of and the ones before
+    overdue_medium_gt: int = Field(30, ge=0)  # 逾期天数 above this: 中 (1 .. this: 低)
+    overdue_high_gt: int = Field(90, ge=1)  # 逾期天数 above this: 高
+    top_contact_months: int = Field(12, ge=1, le=120)
+    top_contact_min: int = Field(2, ge=1)
+    no_contact_days: int = Field(90, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> RiskRules:
+        if self.overdue_medium_gt >= self.overdue_high_gt:
+            raise ValueError("overdue_medium_gt 应小于 overdue_high_gt")
+        return self
+
+
 class Rules(_Strict):
     """Everything a user may tune without touching code."""
 
     tier: TierRules = TierRules()
+    risk: RiskRules = RiskRules()
 
 
 def default_rules_text() -> str:

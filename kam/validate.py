@@ -59,5 +59,7 @@ def validate_file(path: Path, settings: ValidateSettings = ValidateSettings()) -
     try:
         raw = load_raw(Path(path), settings.limits)
     except UnreadableFileError as exc:
+        exc.file = str(path)
         return unreadable_report(exc)
+    raw.file = str(path)  # findings name the file as the user gave it
     return validate_book(raw, settings)

@@ -129,6 +129,32 @@ def tier(
 
 
 @app.command()
+def risk(
+    file: Annotated[Path, typer.Argument(help="报送工作簿")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="评价日期 YYYY-MM-DD，缺省为报送季度末")
+    ] = None,
+    rules: RulesOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """按风险预警规则评估每个客户的风险等级与原因（破产征兆置顶）。"""
+    from kam.io.files import load_raw
+    from kam.reader import read_book
+    from kam.risk import assess, risk_input, risk_json
+
+    sub = read_book(load_raw(file))
+    when = parse_date(as_of, "--as-of") or sub.as_of
+    if when is None:
+        raise UsageError(f"{file}: 报送季度无法识别，请用 --as-of YYYY-MM-DD 指定评价日期")
+    result = assess(risk_input(sub), when, rules_from(rules))
+    if json:
+        render.print_json(risk_json(result, when))
+    else:
+        render.risk_table(result, when)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
 def demo(
     dir: Annotated[Path, typer.Option("--dir", help="示例数据与结果的目录")] = Path("kam-demo"),
 ) -> None:

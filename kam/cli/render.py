@@ -14,6 +14,9 @@ from kam.findings import Report
 from kam.messages import Severity
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from kam.risk import RiskResult
     from kam.tier_report import TierReport
 
 out = Console(highlight=False)
@@ -126,5 +129,31 @@ def tier_table(result: TierReport, lang: str = "zh") -> None:
     simple_table(
         f"评价日期 {result.as_of.isoformat()}",
         ["行", "统一社会信用代码", "客户名称", "登记等级", "计算等级", "核对", "等级依据"],
+        rows,
+    )
+
+
+LEVEL_STYLE = {"高": "bold white on red", "中": "black on dark_orange", "低": "black on yellow"}
+
+
+def risk_table(result: RiskResult, as_of: dt.date) -> None:
+    """Customers under a bankruptcy warning first, then every customer with a risk."""
+    if result.bankrupt:
+        out.print(f"[bold white on red] 紧急预警：破产征兆 [/] {'、'.join(result.bankrupt)}")
+    risky = result.customers[result.customers["level"] != "无"]
+    order = risky["level"].map({"高": 0, "中": 1, "低": 2}).sort_values(kind="stable").index
+    rows = [
+        [
+            risky.at[i, "uscc"],
+            risky.at[i, "name"],
+            f"[{LEVEL_STYLE[risky.at[i, 'level']]}]{risky.at[i, 'level']}[/]",
+            "\n".join(f"{r.rule}（{r.level}）{r.detail}" for r in risky.at[i, "reasons"]),
+        ]
+        for i in order
+    ]
+    counts = f"{len(risky)} / {len(result.customers)}"
+    simple_table(
+        f"风险评估（评价日期 {as_of.isoformat()}）：{counts} 个客户有风险",
+        ["统一社会信用代码", "客户名称", "风险等级", "原因"],
         rows,
     )

@@ -1,0 +1,5 @@
+"""`python -m kam` is the `kam` command."""
+
+from kam.cli.app import main
+
+main()

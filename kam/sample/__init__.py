@@ -28,7 +28,7 @@ from kam.sample.quarter import (
     row_index,
     start_branch,
 )
-from kam.template import write_submission
+from kam.template import Layout, write_submission
 
 __all__ = [
     "BranchFile",
@@ -178,6 +178,11 @@ def _fake_csv(settings: QuarterSettings) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("gbk")
 
 
+SAMPLE_LAYOUT = Layout(data_rows=500)
+"""Sample files carry dropdowns and the tier formula on 500 rows, not the template's
+5000: writing 5000 formulas per file would make `kam demo` wait half a minute."""
+
+
 def write_quarter(out_dir: Path, settings: QuarterSettings) -> list[tuple[Path, BranchFile]]:
     """Write every file of the quarter into out_dir; returns (path, file record) pairs."""
     out_dir = Path(out_dir)
@@ -188,10 +193,12 @@ def write_quarter(out_dir: Path, settings: QuarterSettings) -> list[tuple[Path, 
         if bf.unreadable:
             path.write_bytes(_fake_csv(settings))
         elif bf.drift is None:
-            write_submission(path, bf.info, bf.rows)
+            write_submission(path, bf.info, bf.rows, layout=SAMPLE_LAYOUT)
         else:
             with tempfile.TemporaryDirectory() as tmp:
-                template = write_submission(Path(tmp) / bf.filename, bf.info, bf.rows)
+                template = write_submission(
+                    Path(tmp) / bf.filename, bf.info, bf.rows, layout=SAMPLE_LAYOUT
+                )
                 apply_drift(template, path, bf.drift)
         written.append((path, bf))
     return written

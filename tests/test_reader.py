@@ -7,8 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from builders import DEFAULT_ROWS, INFO_OK, card_row, contract_row, roster_row
+
 from kam.forms import CONTRACTS, ROSTER
 from kam.io.files import load_raw
 from kam.reader import read_book
@@ -23,14 +23,14 @@ def write(tmp_path: Path, rows=None, layout: Layout = SMALL, name: str = "b.xlsx
     return write_submission(tmp_path / name, INFO_OK, rows or DEFAULT_ROWS, layout=layout)
 
 
-def edit(src: Path, dst: Path, sheet: str, change) -> Path:  # noqa: ANN001
+def edit(src: Path, dst: Path, sheet: str, change) -> Path:
     wb = openpyxl.load_workbook(src)
     change(wb[sheet])
     wb.save(dst)
     return dst
 
 
-def rules_at(report, rule: str) -> list[tuple[str | None, str | None]]:  # noqa: ANN001
+def rules_at(report, rule: str) -> list[tuple[str | None, str | None]]:
     return sorted((f.sheet, f.cell) for f in report.findings if f.rule == rule)
 
 
@@ -55,7 +55,7 @@ def test_title_rows_above_the_header_shift_every_cell(tmp_path: Path) -> None:
 def test_headers_renamed_reordered_and_extra_columns(tmp_path: Path) -> None:
     src = write(tmp_path)
 
-    def drift(ws) -> None:  # noqa: ANN001
+    def drift(ws) -> None:
         amount = CONTRACTS["amount"].header
         col = [c.value for c in ws[1]].index(amount) + 1
         ws.cell(1, col).value = " " + amount.replace("（", "(").replace("）", ")") + " "
@@ -91,7 +91,7 @@ def test_numbers_and_dates_typed_as_text_are_fixed_and_reported(tmp_path: Path) 
 def test_missing_required_column_is_a_file_level_error(tmp_path: Path) -> None:
     src = write(tmp_path)
 
-    def drop_project(ws) -> None:  # noqa: ANN001
+    def drop_project(ws) -> None:
         col = [c.value for c in ws[1]].index(CONTRACTS["project"].header) + 1
         ws.delete_cols(col)
 
@@ -104,7 +104,7 @@ def test_missing_required_column_is_a_file_level_error(tmp_path: Path) -> None:
 def test_trailing_blank_rows_and_spaces_are_not_data(tmp_path: Path) -> None:
     src = write(tmp_path)
 
-    def pad(ws) -> None:  # noqa: ANN001
+    def pad(ws) -> None:
         ws.cell(30, 3).value = "   "
         ws.cell(31, 1).value = None
 
@@ -116,7 +116,7 @@ def test_trailing_blank_rows_and_spaces_are_not_data(tmp_path: Path) -> None:
 def test_a_real_formula_in_a_data_cell_is_reported(tmp_path: Path, formula: str) -> None:
     src = write(tmp_path)
 
-    def put(ws) -> None:  # noqa: ANN001
+    def put(ws) -> None:
         ws["L2"] = formula
 
     report = validate_file(edit(src, tmp_path / "f.xlsx", ROSTER.sheet, put), SETTINGS)

@@ -1,0 +1,231 @@
+"""Run one function in a child process with memory, CPU and wall-clock limits.
+
+Native parsers (calamine is Rust) can crash, abort on a failed allocation or spin on a
+hostile file. Running them in a child keeps the caller alive: whatever happens there comes
+back as an UnreadableFileError with a reason the user can act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import multiprocessing as mp
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from kam.errors import UnreadableFileError
+
+if TYPE_CHECKING:
+    from kam.io.files import ReadLimits
+
+T = TypeVar("T")
+_OOM_MARKERS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memory", b"bad_alloc")
+
+# fork is cheap and needs no pickling of the function; elsewhere fork is unsafe or missing.
+_CONTEXT = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+_SAVE_AS = "请在 Excel 中打开并另存为 .xlsx 后再提交"
+_SAVE_AS_EN = "open it in Excel, save it as .xlsx and resubmit"
+TIMEOUT = (
+    "读取超时（超过 {seconds:g} 秒），文件可能过大或结构异常；请删除无关内容后另存为 .xlsx 再提交",
+    "Reading timed out (over {seconds:g} s): the file is too large or malformed; "
+    "remove unrelated content, save it as .xlsx and resubmit",
+)
+MEMORY = (
+    "读取时内存不足（文件过大或结构异常）；请删除无关内容后另存为 .xlsx 再提交",
+    "Ran out of memory while reading (the file is too large or malformed); "
+    "remove unrelated content, save it as .xlsx and resubmit",
+)
+CRASH = (
+    f"读取时解析程序异常退出（{{how}}），文件可能已损坏；{_SAVE_AS}",
+    f"The parser died while reading ({{how}}); the file may be damaged: {_SAVE_AS_EN}",
+)
+FAILED = (
+    f"读取时出错（{{error}}），文件可能已损坏；{_SAVE_AS}",
+    f"Reading failed ({{error}}); the file may be damaged: {_SAVE_AS_EN}",
+)
+
+
+class Isolated(Generic[T]):
+    """One call of func(*args) running in a child process; result() waits for it."""
+
+    def __init__(
+        self, func: Callable[..., T], args: tuple[Any, ...], limits: ReadLimits, file: str = ""
+    ) -> None:
+        self.file = file
+        self._timeout = limits.timeout_s
+        # The child's stderr goes to a file: a native crash prints there, not at the user.
+        handle, self._log = tempfile.mkstemp(prefix="kam-read-", suffix=".log")
+        os.close(handle)
+        self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
+        self._proc = _CONTEXT.Process(
+            target=_child_main,
+            args=(child_conn, func, args, limits.timeout_s, limits.memory_bytes, self._log),
+            daemon=True,
+        )
+        self._deadline = time.monotonic() + limits.timeout_s
+        self._closed = False
+        try:
+            self._proc.start()
+        except BaseException:
+            child_conn.close()
+            self._conn.close()
+            os.unlink(self._log)
+            raise
+        # Close our copy of the write end so a dead child reads as EOF, not as a hang.
+        child_conn.close()
+
+    def result(self) -> T:
+        """The function's return value, or UnreadableFileError if the child failed."""
+        try:
+            return self._wait()
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Kill the child if it still runs and release its resources (safe to repeat)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join()
+        self._proc.close()
+        self._conn.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._log)
+
+    def _wait(self) -> T:
+        remaining = max(0.0, self._deadline - time.monotonic())
+        ready = wait([self._conn, self._proc.sentinel], timeout=remaining)
+        if not ready:
+            self._proc.kill()
+            raise self._error(TIMEOUT, seconds=self._timeout)
+        message = None
+        if self._conn.poll():
+            try:
+                message = self._conn.recv()
+            except (EOFError, OSError):
+                message = None
+        if message is None:
+            self._proc.join()
+            raise self._died(self._proc.exitcode)
+        kind, *payload = message
+        if kind == "ok":
+            return payload[0]  # type: ignore[no-any-return]
+        if kind == "unreadable":
+            raise UnreadableFileError(self.file, payload[0], payload[1])
+        if kind == "memory":
+            raise self._error(MEMORY)
+        raise self._error(FAILED, error=payload[0])
+
+    def _died(self, exitcode: int | None) -> UnreadableFileError:
+        if exitcode is not None and exitcode < 0:
+            sig = -exitcode
+            if sig == getattr(signal, "SIGXCPU", None):
+                return self._error(TIMEOUT, seconds=self._timeout)
+            if sig == getattr(signal, "SIGKILL", None) or self._out_of_memory():
+                # SIGKILL is not ours (we kill only on timeout): the kernel's OOM killer.
+                return self._error(MEMORY)
+            return self._error(CRASH, how=_signal_name(sig))
+        return self._error(CRASH, how=f"exit code {exitcode}")
+
+    def _out_of_memory(self) -> bool:
+        """Whether the child's last words were a failed allocation (Rust aborts on those)."""
+        try:
+            with open(self._log, "rb") as fh:
+                words = fh.read(4096)  # Rust prints its message first, then a backtrace
+                fh.seek(max(fh.tell(), os.fstat(fh.fileno()).st_size - 4096))
+                words += fh.read()
+        except OSError:
+            return False
+        return any(marker in words for marker in _OOM_MARKERS)
+
+    def _error(self, texts: tuple[str, str], **params: Any) -> UnreadableFileError:
+        return UnreadableFileError(self.file, texts[0].format(**params), texts[1].format(**params))
+
+
+def run_isolated(
+    func: Callable[..., T], args: tuple[Any, ...], limits: ReadLimits, file: str = ""
+) -> T:
+    """func(*args) in a child process under limits; failures become UnreadableFileError.
+
+    func and its result must be picklable (module-level function, plain data). func may
+    raise UnreadableFileError itself to refuse the file with its own reason.
+    """
+    return Isolated(func, args, limits, file).result()
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+def _child_main(
+    conn: Connection,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    timeout_s: float,
+    memory_bytes: int,
+    log: str,
+) -> None:
+    """Child side: set limits, call, send back one tagged message."""
+    handle = os.open(log, os.O_WRONLY | os.O_TRUNC)
+    os.dup2(handle, 2)
+    os.close(handle)
+    if faulthandler.is_enabled():  # inherited (pytest, -X faulthandler): dump to the log too
+        faulthandler.enable(file=2)
+    _set_limits(timeout_s, memory_bytes)
+    try:
+        message: tuple[Any, ...] = ("ok", func(*args))
+    except UnreadableFileError as exc:
+        # Exceptions are not sent pickled: UnreadableFileError's args do not round-trip.
+        message = ("unreadable", exc.reason, exc.reason_en)
+    except MemoryError:
+        message = ("memory",)
+    except Exception as exc:
+        message = ("error", f"{type(exc).__name__}: {str(exc)[:300]}")
+    try:
+        conn.send(message)
+    except MemoryError:
+        conn.send(("memory",))
+    conn.close()
+
+
+def _set_limits(timeout_s: float, memory_bytes: int) -> None:
+    """POSIX rlimits for this (child) process; no-op where the resource module is missing."""
+    try:
+        import resource
+    except ImportError:  # Windows: the parent's wall-clock timeout still applies
+        return
+    cpu = int(timeout_s) + 1
+    _lower(resource, resource.RLIMIT_CPU, cpu, cpu + 2)
+    # A forked child inherits the parent's mappings: the budget is on top of those.
+    limit = _address_space() + memory_bytes
+    _lower(resource, resource.RLIMIT_AS, limit, limit)
+
+
+def _lower(resource: Any, which: int, soft: int, hard: int) -> None:
+    _, old_hard = resource.getrlimit(which)
+    if old_hard != resource.RLIM_INFINITY:
+        soft, hard = min(soft, old_hard), min(hard, old_hard)
+    # Some systems (macOS) refuse an RLIMIT_AS below current use: run without it then.
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(which, (soft, hard))
+
+
+def _address_space() -> int:
+    """Bytes of virtual memory this process maps now (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0

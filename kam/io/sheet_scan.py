@@ -1,0 +1,179 @@
+"""Find formula cells and error-cell texts in worksheet XML without a full parse.
+
+calamine returns only cached values: a formula cell looks like a typed value, and an error
+cell (#DIV/0!, #N/A) comes back as "". Both are rare, so the worksheet XML is streamed and
+searched for `<f` children and `t="e"` cells with literal byte patterns (fast in re); only
+those few cells are looked at closely. Namespace prefixes (`<x:c r="B2"><x:f>`) are
+tolerated. A formula or error cell without an `r` attribute (legal, rare) switches that
+part to a slower scan that counts positions.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import IO
+
+from kam.findings import column_index
+from kam.io.refusals import refuse
+
+_P = rb"(?:[A-Za-z_][\w.\-]*:)?"  # optional namespace prefix
+_FORMULA = re.compile(rb"<" + _P + rb"f[\s/>]")
+_ERROR_TYPE = re.compile(rb"\st\s*=\s*[\"']e[\"']")
+_F_PLAIN = re.compile(rb"<f[\s/>]")
+_F_PREFIXED = re.compile(rb":f[\s/>]")
+_E_DOUBLE = re.compile(rb't="e"')
+_E_SINGLE = re.compile(rb"t='e'")
+_CELL_TAG = re.compile(rb"<" + _P + rb"c[\s/>]")
+_REF = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
+_ROW_NUM = re.compile(rb"\sr\s*=\s*[\"']([0-9]{1,7})[\"']")
+_VALUE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>([^<]*)<")
+_CELL_END = re.compile(rb"</" + _P + rb"c\s*>")
+_ROW_END = re.compile(rb"</" + _P + rb"row\s*>")
+_TOKEN = re.compile(rb"<(/?)" + _P + rb"(row|c|f|v)([\s/>])")
+CHUNK = 8 << 20
+
+Cell = tuple[int, int]
+
+
+@dataclass
+class SheetMarks:
+    """Formula cells and error texts of one sheet, 0-based (row, col)."""
+
+    formulas: set[Cell] = field(default_factory=set)
+    errors: dict[Cell, str] = field(default_factory=dict)
+
+
+class _NoRef(Exception):
+    """A formula or error cell has no r attribute: positions must be counted."""
+
+
+def scan_parts(path: str, parts: dict[str, str]) -> dict[str, SheetMarks]:
+    """Marks of each sheet, given sheet name -> worksheet part name in the zip at path."""
+    marks: dict[str, SheetMarks] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name, part in parts.items():
+                try:
+                    with zf.open(part) as fh:
+                        marks[name] = scan_stream(fh)
+                except _NoRef:
+                    with zf.open(part) as fh:
+                        marks[name] = scan_positional(fh)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:  # e.g. a bad CRC
+        raise refuse(Path(path).name, "corrupt_zip") from exc
+    return marks
+
+
+def scan_stream(fh: IO[bytes], chunk: int = CHUNK) -> SheetMarks:
+    """Fast scan: only formula and error cells are decoded, by their r attribute."""
+    marks = SheetMarks()
+    for segment in _segments(fh, chunk):
+        _scan_segment(segment, marks)
+    return marks
+
+
+def _segments(fh: IO[bytes], size: int) -> Iterator[bytes]:
+    """The stream in pieces that end after a `</row>`, so no cell is ever cut in two."""
+    carry = b""
+    while chunk := fh.read(size):
+        buf = carry + chunk if carry else chunk
+        cut = _last_row_end(buf)
+        if cut < 0:
+            carry = buf
+            continue
+        yield buf[:cut]
+        carry = buf[cut:]
+    if carry:
+        yield carry
+
+
+def _last_row_end(buf: bytes) -> int:
+    """Index just after the last `</row>` (any prefix) in buf, or -1."""
+    end = len(buf)
+    while (i := buf.rfind(b"row", 0, end)) >= 0:
+        start = buf.rfind(b"</", 0, i)
+        if start >= 0 and (m := _ROW_END.match(buf, start)) and m.end() > i:
+            return m.end()
+        end = i
+    return -1
+
+
+def _cell_at(segment: bytes, pos: int) -> tuple[int, bytes] | None:
+    """The `<c ...>` start tag that directly precedes pos, with its start index."""
+    start = segment.rfind(b"<", 0, pos)
+    if start < 0 or not _CELL_TAG.match(segment, start):
+        return None
+    return start, segment[start:pos]
+
+
+def _ref(tag: bytes) -> Cell:
+    m = _REF.search(tag)
+    if m is None:
+        raise _NoRef
+    return int(m.group(2)) - 1, column_index(m.group(1).decode("ascii"))
+
+
+def _scan_segment(segment: bytes, marks: SheetMarks) -> None:
+    # Patterns that start with a literal are searched fast by re; a leading class is not.
+    for m in chain(_F_PLAIN.finditer(segment), _F_PREFIXED.finditer(segment)):
+        start = segment.rfind(b"<", 0, m.start() + 1)
+        tag = _FORMULA.match(segment, start) if start >= 0 else None
+        if tag is None or tag.end() != m.end():
+            continue
+        found = _cell_at(segment, start)
+        # <f> is the first child of <c>; anything else (e.g. <xm:f> in extLst) is not a cell.
+        if found and found[1].rstrip().endswith(b">") and not found[1].rstrip().endswith(b"/>"):
+            marks.formulas.add(_ref(found[1]))
+    for m in chain(_E_DOUBLE.finditer(segment), _E_SINGLE.finditer(segment)):
+        found = _cell_at(segment, m.start())
+        if found is None or not segment[m.start() - 1 : m.start()].isspace():
+            continue
+        tag_end = segment.find(b">", m.end())
+        if tag_end < 0 or segment[tag_end - 1 : tag_end] == b"/":
+            continue
+        close = _CELL_END.search(segment, tag_end)
+        stop = close.start() if close else len(segment)
+        value = _VALUE.search(segment, tag_end, stop)
+        if value:
+            text = value.group(1).decode("utf-8", "replace").strip()
+            marks.errors[_ref(segment[found[0] : tag_end + 1])] = text
+
+
+def scan_positional(fh: IO[bytes], chunk: int = CHUNK) -> SheetMarks:
+    """Slow scan that tracks row and column counters, for cells without an r attribute."""
+    marks = SheetMarks()
+    row, col = -1, -1
+    in_cell = is_error = False
+    for segment in _segments(fh, chunk):
+        for m in _TOKEN.finditer(segment):
+            closing, name = m.group(1), m.group(2)
+            tag_end = segment.find(b">", m.end(3) - 1)
+            tag = segment[m.start() : tag_end + 1]
+            if closing:
+                in_cell = in_cell and name != b"c"
+                continue
+            if name == b"row":
+                num = _ROW_NUM.search(tag)
+                row, col = (int(num.group(1)) - 1 if num else row + 1), -1
+            elif name == b"c":
+                ref = _REF.search(tag)
+                if ref:
+                    row, col = int(ref.group(2)) - 1, column_index(ref.group(1).decode("ascii"))
+                else:
+                    col += 1
+                in_cell = not tag.endswith(b"/>")
+                is_error = bool(_ERROR_TYPE.search(tag))
+            elif name == b"f" and in_cell:
+                marks.formulas.add((row, col))
+            elif name == b"v" and in_cell and is_error:
+                value = _VALUE.match(segment, m.start())
+                if value:
+                    text = value.group(1).decode("utf-8", "replace").strip()
+                    marks.errors[(row, col)] = text
+    return marks

@@ -78,9 +78,14 @@ class Column:
 
 def classify(values: np.ndarray) -> np.ndarray:
     """One type code per cell (BLANK for None/NaN and for strings of only spaces)."""
-    codes = np.fromiter(
-        (_TYPE_CODE.get(type(v), OTHER) for v in values), dtype=np.int8, count=len(values)
-    )
+    try:  # map() of C callables: no Python frame per cell on the common path
+        codes = np.fromiter(
+            map(_TYPE_CODE.__getitem__, map(type, values)), dtype=np.int8, count=len(values)
+        )
+    except KeyError:  # a rare cell type (timedelta, error object): the slower, total path
+        codes = np.fromiter(
+            (_TYPE_CODE.get(type(v), OTHER) for v in values), dtype=np.int8, count=len(values)
+        )
     nums = codes == NUM
     if nums.any():
         nan = pd.isna(values[nums].astype(float))
@@ -141,7 +146,17 @@ def _text(values: np.ndarray, codes: np.ndarray, kind: Kind) -> tuple[np.ndarray
     strs = np.flatnonzero(codes == STR)
     if len(strs):
         original = values[strs]
-        cleaned = np.array([v.translate(table).strip() for v in original], dtype=object)
+        # Most cells are already clean; translate (a dict lookup per character) only the rest.
+        if kind is Kind.TEXT:
+            cleaned = [
+                v.strip() if v.isprintable() else v.translate(table).strip() for v in original
+            ]
+        else:
+            cleaned = [
+                v.strip() if v.isascii() and v.isprintable() else v.translate(table).strip()
+                for v in original
+            ]
+        cleaned = np.array(cleaned, dtype=object)
         if kind is Kind.USCC:
             cleaned = np.array([_squeeze_code(v) for v in cleaned], dtype=object)
         out[strs] = cleaned

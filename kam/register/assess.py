@@ -1,0 +1,89 @@
+"""Tiers and risk of the merged register: 计算等级 / 等级依据 / 等级核对, 风险等级 / 风险原因
+and the 风险清单 rows, over every merged row (kam.tiers and kam.risk do the work)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from kam.forms import CONTRACTS, ROSTER
+from kam.register.columns import RISK_LIST
+from kam.risk import RiskInput, assess
+from kam.rules import Rules
+from kam.tiers import check_tiers, compute_tiers, quarter_end
+
+CHECK_TEXT = {"ok": "一致", "tier_unsupported": "需认定依据", "tier_upgrade": "建议升级"}
+_COMPUTED = ("calc_tier", "tier_reason", "tier_check", "risk_level", "risk_reason")
+
+
+def register_as_of(view: pd.DataFrame) -> dt.date | None:
+    """The evaluation date: the last day of the latest quarter in the register."""
+    quarters = [q for q in view["quarter"] if isinstance(q, str) and q]
+    return quarter_end(max(quarters)) if quarters else None
+
+
+def unique_contracts(contracts: pd.DataFrame) -> pd.DataFrame:
+    """Every merged contract once: the same contract sent in two quarters counts once."""
+    deals = contracts.copy()
+    deals["_q"] = deals["quarter"].fillna("").astype(str)
+    deals = deals.sort_values("_q", kind="stable").drop_duplicates(
+        ["uscc", "contract_no"], keep="last"
+    )
+    deals["signed_on"] = pd.to_datetime(deals["signed_on"], errors="coerce")
+    deals["amount"] = pd.to_numeric(deals["amount"], errors="coerce")
+    deals["overdue_days"] = pd.to_numeric(deals["overdue_days"], errors="coerce")
+    return deals[[f.id for f in CONTRACTS.data_fields]].reset_index(drop=True)
+
+
+def assess_register(
+    view: pd.DataFrame, stores: dict[str, pd.DataFrame], rules: Rules
+) -> pd.DataFrame:
+    """Fill the computed columns of `view` in place; return the 风险清单 rows."""
+    ids = [f.id for f in RISK_LIST.fields]
+    as_of = register_as_of(view)
+    if view.empty or as_of is None:
+        for fid in _COMPUTED:
+            view[fid] = None
+        return pd.DataFrame(columns=ids, dtype=object)
+    roster = view[[f.id for f in ROSTER.data_fields]]
+    deals = unique_contracts(stores["contracts"])
+    tiers = compute_tiers(roster, deals, as_of, rules.tier)
+    view["calc_tier"] = tiers["computed"]
+    view["tier_reason"] = tiers["reason"]
+    view["tier_check"] = check_tiers(view["tier"], tiers["computed"], rules.tier).map(CHECK_TEXT)
+    data = RiskInput(
+        roster=roster,
+        contracts=deals,
+        reception=_dated(stores["reception"], "date"),
+        maintenance=_dated(stores["maintenance"], "date", "deadline", "closed_on"),
+        risk=_dated(stores["risk"], "found_on"),
+        tiers=tiers["computed"],
+    )
+    result = assess(data, as_of, rules)
+    view["risk_level"] = result.customers["level"]
+    view["risk_reason"] = result.customers["reasons"].map(
+        lambda rs: "；".join(f"[{r.level}] {r.rule}：{r.detail}" for r in rs) or None
+    )
+    hits = result.hits
+    if hits.empty:
+        return pd.DataFrame(columns=ids, dtype=object)
+    rows = pd.DataFrame(
+        {
+            "uscc": hits["uscc"].to_numpy(object),
+            "name": hits["name"].to_numpy(object),
+            "unit": view["unit"].reindex(hits["customer"]).to_numpy(object),
+            "rule": hits["rule"].to_numpy(object),
+            "risk_level": hits["level"].to_numpy(object),
+            "detail": hits["detail"].to_numpy(object),
+        }
+    )
+    return rows.reindex(columns=ids)
+
+
+def _dated(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Date columns as datetime64 (rows read back from the register hold Python datetimes)."""
+    out = frame.reset_index(drop=True).copy()
+    for c in columns:
+        out[c] = pd.to_datetime(out[c], errors="coerce")
+    return out

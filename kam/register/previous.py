@@ -1,0 +1,129 @@
+"""The previous register read back with python-calamine: stored rows, HQ edits, sources.
+
+The register is regenerated on every merge, never loaded and saved: this module only
+reads what the next register is built from (the merged rows with their provenance, every
+ownership claim, the rejections, the per-file hashes and HQ's own columns).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import python_calamine as calamine
+
+from kam.errors import UnreadableFileError
+from kam.forms import Form
+from kam.reader import norm_name
+from kam.register.columns import (
+    CONFLICTS,
+    HQ_FIELDS,
+    REG_BY_SOURCE,
+    REG_ROSTER,
+    REJECTED,
+    SOURCES,
+)
+
+YES = "是"
+
+
+@dataclass
+class Previous:
+    """What the next register keeps from the current one."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # source form id -> rows
+    refused: pd.DataFrame = field(default_factory=pd.DataFrame)  # 拒收记录
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_sources
+    hq: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> HQ column values
+    view: pd.DataFrame = field(default_factory=pd.DataFrame)  # the old 集团大客户名录 rows
+
+    @property
+    def exists(self) -> bool:
+        return not self.view.empty or not self.sources.empty
+
+
+def read_previous(path: Path) -> Previous:
+    """The current register's content, or an empty Previous when there is none yet."""
+    if not path.exists():
+        return Previous()
+    try:
+        book = calamine.load_workbook(str(path))
+        sheets = {name: _frame(book, name) for name in book.sheet_names}
+    except Exception as exc:  # calamine raises its own and OS errors; all mean the same here
+        raise UnreadableFileError(
+            str(path),
+            f"现有名录无法读取（{type(exc).__name__}: {exc}）；请从 history 文件夹恢复上一版后重试",
+            f"the current register cannot be read ({exc}); restore it from history/",
+        ) from exc
+    prev = Previous()
+    view = _typed(sheets.get(REG_ROSTER.sheet), REG_ROSTER)
+    prev.view = view
+    prev.hq = {
+        k: {f.id: view.at[i, f.id] for f in HQ_FIELDS}
+        for i, k in view["uscc"].items()
+        if isinstance(k, str) and k and any(_filled(view.at[i, f.id]) for f in HQ_FIELDS)
+    }
+    roster_cols = [f.id for f in REG_BY_SOURCE["roster"].fields if f.id in _CLAIM_IDS]
+    claims = [view[roster_cols]] if len(view) else []
+    conflicts = _typed(sheets.get(CONFLICTS.sheet), CONFLICTS)
+    if len(conflicts):
+        losers = conflicts[conflicts["adopted"] != YES]
+        claims.append(losers.reindex(columns=roster_cols))
+    prev.tables["roster"] = (
+        pd.concat(claims, ignore_index=True) if claims else pd.DataFrame(columns=roster_cols)
+    )
+    for source_id, form in REG_BY_SOURCE.items():
+        if source_id != "roster":
+            prev.tables[source_id] = _typed(sheets.get(form.sheet), form)
+    prev.refused = _typed(sheets.get(REJECTED.sheet), REJECTED)
+    prev.sources = _typed(sheets.get(SOURCES.sheet), SOURCES)
+    return prev
+
+
+_CLAIM_IDS = frozenset(
+    {f.id for f in REG_ROSTER.fields}
+    - {"calc_tier", "tier_reason", "tier_check"}
+    - {"risk_level", "risk_reason"}
+    - {f.id for f in HQ_FIELDS}
+)
+"""The roster columns that make up a claim (computed and HQ columns are rebuilt)."""
+
+
+def _frame(book: calamine.CalamineWorkbook, name: str) -> list[list[Any]]:
+    return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
+def _typed(rows: list[list[Any]] | None, form: Form) -> pd.DataFrame:
+    """A register sheet as a frame with one column per field id, header matched by name."""
+    ids = [f.id for f in form.fields]
+    if not rows:
+        return pd.DataFrame(columns=ids, dtype=object)
+    by_header = {norm_name(f.header): f.id for f in form.fields}
+    positions = {
+        by_header[norm_name(h)]: c for c, h in enumerate(rows[0]) if norm_name(h) in by_header
+    }
+    body = [r for r in rows[1:] if any(_filled(v) for v in r)]
+    data = {
+        fid: [
+            _plain(r[positions[fid]]) if fid in positions and positions[fid] < len(r) else None
+            for r in body
+        ]
+        for fid in ids
+    }
+    return pd.DataFrame(data, columns=ids, dtype=object)
+
+
+def _filled(value: object) -> bool:
+    return value is not None and value != ""
+
+
+def _plain(value: object) -> object:
+    """calamine's empty string means a blank cell; dates come back as date or datetime."""
+    if value == "":
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time())
+    return value

@@ -1,0 +1,281 @@
+"""The register workbook, regenerated whole with xlsxwriter (constant memory).
+
+Branch values are data: every value is written with write_string / write_number /
+write_datetime (never `write`), and the workbook refuses to turn strings into formulas,
+numbers or links, so `=1+1` or `@SUM(A1)` stays text. Control characters are removed;
+a text longer than Excel's cell limit is cut with a visible marker and reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from kam.findings import column_letter
+from kam.forms import RISK_LEVEL, TIER, UNMET_TIER, Form
+from kam.register.columns import (
+    CHANGES,
+    CONFLICTS,
+    NO_RISK,
+    REG_ROSTER,
+    REG_TABLES,
+    REJECTED,
+    RISK_LIST,
+    SOURCES,
+    SUBMISSIONS,
+    SUMMARY_SHEET,
+)
+
+CELL_LIMIT = 32767
+_CUT_NOTE = "…【超出 Excel 单元格上限 {limit} 字符，原文共 {n} 字，已截断】"
+# C0 controls except tab, LF and CR, plus DEL: Excel cannot store them.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": False,
+    "remove_timezone": True,
+}
+RISK_FILLS = {"高": "#FF9999", "中": "#FFC000", "低": "#FFFF99"}
+
+
+@dataclass
+class RegisterData:
+    """Every sheet's rows, by field id of its register form."""
+
+    roster: pd.DataFrame
+    tables: dict[str, pd.DataFrame]  # register form id -> rows
+    risks: pd.DataFrame
+    conflicts: pd.DataFrame
+    refused: pd.DataFrame
+    submissions: pd.DataFrame
+    changes: pd.DataFrame
+    sources: pd.DataFrame
+    notes: list[str] = field(default_factory=list)  # cut texts, filled by the writer
+
+    @classmethod
+    def empty(cls) -> RegisterData:
+        """The blank register (headers only)."""
+
+        def blank(form: Form) -> pd.DataFrame:
+            return pd.DataFrame(columns=[f.id for f in form.fields], dtype=object)
+
+        return cls(
+            roster=blank(REG_ROSTER),
+            tables={f.id: blank(f) for f in REG_TABLES},
+            risks=blank(RISK_LIST),
+            conflicts=blank(CONFLICTS),
+            refused=blank(REJECTED),
+            submissions=blank(SUBMISSIONS),
+            changes=blank(CHANGES),
+            sources=blank(SOURCES),
+        )
+
+
+def clean_text(text: str) -> str:
+    """A string Excel can hold: control characters removed."""
+    return _CONTROL_RE.sub("", text)
+
+
+class _Cells:
+    """Writes one typed value per cell; keeps the list of texts that had to be cut."""
+
+    def __init__(self, wb: xlsxwriter.Workbook, notes: list[str]) -> None:
+        self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        self.datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.header = wb.add_format(
+            {"bold": True, "border": 1, "bg_color": "#DDEBF7", "text_wrap": True}
+        )
+        self.notes = notes
+
+    def put(self, ws: Worksheet, r: int, c: int, value: object) -> None:
+        if value is None or value is pd.NaT:
+            return
+        if isinstance(value, str):
+            text = clean_text(value)
+            if len(text) > CELL_LIMIT:
+                note = _CUT_NOTE.format(limit=CELL_LIMIT, n=len(text))
+                text = text[: CELL_LIMIT - len(note)] + note
+                self.notes.append(f"{ws.name}!{column_letter(c)}{r + 1}")
+            if text:
+                ws.write_string(r, c, text)
+        elif isinstance(value, bool | np.bool_):
+            ws.write_boolean(r, c, bool(value))
+        elif isinstance(value, dt.datetime | dt.date | np.datetime64):
+            stamp = pd.Timestamp(value)
+            if pd.isna(stamp):
+                return
+            when = stamp.to_pydatetime().replace(tzinfo=None)
+            fmt = self.date if when.time() == dt.time() else self.datetime
+            ws.write_datetime(r, c, when, fmt)
+        elif isinstance(value, numbers.Real):
+            number = float(value)
+            if not math.isnan(number) and not math.isinf(number):
+                ws.write_number(r, c, number)
+        else:
+            self.put(ws, r, c, str(value))
+
+
+def write_register(path: Path, data: RegisterData) -> list[str]:
+    """Write every register sheet to `path`; returns the cells whose text was cut."""
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb.set_properties({"title": REG_ROSTER.sheet, "author": "KAM"})
+    cells = _Cells(wb, data.notes)
+    roster_ws = _table(wb, cells, REG_ROSTER, data.roster)
+    _risk_highlight(wb, roster_ws, REG_ROSTER, len(data.roster))
+    for form in REG_TABLES:
+        _table(wb, cells, form, data.tables.get(form.id, pd.DataFrame()))
+    for form, frame in (
+        (RISK_LIST, data.risks),
+        (CONFLICTS, data.conflicts),
+        (REJECTED, data.refused),
+        (SUBMISSIONS, data.submissions),
+        (CHANGES, data.changes),
+    ):
+        _table(wb, cells, form, frame)
+    _summary(wb, cells, data.roster)
+    _table(wb, cells, SOURCES, data.sources).hide()
+    wb.close()
+    return data.notes
+
+
+def write_blank_register(path: Path) -> Path:
+    """The blank register (every sheet with its headers), e.g. for `kam template`."""
+    write_register(path, RegisterData.empty())
+    return path
+
+
+def _table(wb: xlsxwriter.Workbook, cells: _Cells, form: Form, frame: pd.DataFrame) -> Worksheet:
+    ws = wb.add_worksheet(form.sheet)
+    for c, f in enumerate(form.fields):
+        ws.set_column(c, c, f.width)
+        ws.write_string(0, c, f.header, cells.header)
+    ids = [f.id for f in form.fields]
+    frame = frame.reindex(columns=ids)
+    for r, values in enumerate(frame.itertuples(index=False, name=None), start=1):
+        for c, value in enumerate(values):
+            cells.put(ws, r, c, value)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(len(frame), 1), len(ids) - 1)
+    return ws
+
+
+def _risk_highlight(wb: xlsxwriter.Workbook, ws: Worksheet, form: Form, n: int) -> None:
+    """Live highlights driven by the risk-level columns (a manual level wins)."""
+    level = column_letter([f.id for f in form.fields].index("risk_level"))
+    manual = column_letter([f.id for f in form.fields].index("manual_risk"))
+    last = max(n, 1) + 1
+    for text, colour in RISK_FILLS.items():
+        fmt = wb.add_format({"bg_color": colour})
+        rule = f'=IF(${manual}2<>"",${manual}2,${level}2)="{text}"'
+        ws.conditional_format(
+            1,
+            0,
+            last - 1,
+            len(form.fields) - 1,
+            {"type": "formula", "criteria": rule, "format": fmt},
+        )
+
+
+def _summary(wb: xlsxwriter.Workbook, cells: _Cells, roster: pd.DataFrame) -> None:
+    """Counts by recorded tier x branch and by risk level, with a bar and a pie chart."""
+    ws = wb.add_worksheet(SUMMARY_SHEET)
+    tiers = list(TIER.values)
+    counts = _crosstab(roster, tiers)
+    branches = list(counts.index)
+    head = ["责任单位", *tiers, "合计"]
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, len(head), 10)
+    for c, h in enumerate(head):
+        ws.write_string(0, c, h, cells.header)
+    for r, branch in enumerate(branches, start=1):
+        ws.write_string(r, 0, clean_text(branch))
+        for c, tier in enumerate(tiers, start=1):
+            ws.write_number(r, c, int(counts.at[branch, tier]))
+        ws.write_number(r, len(tiers) + 1, int(counts.loc[branch].sum()))
+    total_row = len(branches) + 1
+    ws.write_string(total_row, 0, "合计", cells.header)
+    for c, tier in enumerate(tiers, start=1):
+        ws.write_number(total_row, c, int(counts[tier].sum()))
+    ws.write_number(total_row, len(tiers) + 1, int(counts.to_numpy().sum()))
+    risk_top = total_row + 2
+    levels = [*RISK_LEVEL.values, NO_RISK]
+    risk = _risk_counts(roster, levels)
+    ws.write_string(risk_top, 0, "风险等级", cells.header)
+    ws.write_string(risk_top, 1, "客户数", cells.header)
+    for i, level in enumerate(levels, start=1):
+        ws.write_string(risk_top + i, 0, level)
+        ws.write_number(risk_top + i, 1, risk[level])
+    if branches:
+        _charts(wb, ws, tiers, len(branches), total_row)
+        pie = wb.add_chart({"type": "pie"})
+        pie.add_series(
+            {
+                "name": "风险等级分布",
+                "categories": [SUMMARY_SHEET, risk_top + 1, 0, risk_top + len(levels), 0],
+                "values": [SUMMARY_SHEET, risk_top + 1, 1, risk_top + len(levels), 1],
+                "data_labels": {"value": True, "category": True},
+                "points": [{"fill": {"color": RISK_FILLS.get(v, "#C6EFCE")}} for v in levels],
+            }
+        )
+        pie.set_title({"name": "风险等级分布"})
+        ws.insert_chart(32, len(tiers) + 3, pie)
+
+
+def _charts(
+    wb: xlsxwriter.Workbook, ws: Worksheet, tiers: list[str], n: int, total_row: int
+) -> None:
+    sheet = SUMMARY_SHEET
+    bar = wb.add_chart({"type": "column", "subtype": "stacked"})
+    for c in range(1, len(tiers) + 1):
+        bar.add_series(
+            {
+                "name": [sheet, 0, c],
+                "categories": [sheet, 1, 0, n, 0],
+                "values": [sheet, 1, c, n, c],
+            }
+        )
+    bar.set_title({"name": "各单位大客户数（按等级）"})
+    bar.set_x_axis({"name": "责任单位"})
+    bar.set_y_axis({"name": "客户数"})
+    ws.insert_chart(0, len(tiers) + 3, bar)
+    pie = wb.add_chart({"type": "pie"})
+    pie.add_series(
+        {
+            "name": "等级分布",
+            "categories": [sheet, 0, 1, 0, len(tiers)],
+            "values": [sheet, total_row, 1, total_row, len(tiers)],
+            "data_labels": {"value": True, "category": True},
+        }
+    )
+    pie.set_title({"name": "大客户等级分布"})
+    ws.insert_chart(16, len(tiers) + 3, pie)
+
+
+def _crosstab(roster: pd.DataFrame, tiers: list[str]) -> pd.DataFrame:
+    if roster.empty:
+        return pd.DataFrame(columns=tiers, dtype=int)
+    unit = roster["unit"].map(lambda v: v if isinstance(v, str) and v else "（未填）")
+    tier = roster["tier"].where(roster["tier"].isin(tiers), UNMET_TIER)
+    table = pd.crosstab(unit, tier)
+    return table.reindex(columns=tiers, fill_value=0).sort_index()
+
+
+def _risk_counts(roster: pd.DataFrame, levels: Iterable[str]) -> dict[str, int]:
+    if roster.empty:
+        return dict.fromkeys(levels, 0)
+    manual = roster["manual_risk"].where(roster["manual_risk"].notna(), roster["risk_level"])
+    values = manual.map(lambda v: v if isinstance(v, str) and v else NO_RISK)
+    return {level: int((values == level).sum()) for level in levels}

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from kam.annotate import annotate_file
 from kam.messages import Severity
+from kam.register.columns import REGISTER_FILENAME
+from kam.register.merge import MergeResult, MergeSettings, merge
 from kam.sample import QuarterSettings, write_quarter
 from kam.validate import ValidateSettings
 
@@ -20,13 +22,14 @@ class DemoSummary:
     headers: list[str]
     rows: list[list[object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    merge: MergeResult | None = None
 
 
 def run_demo(folder: Path, lang: str = "zh") -> DemoSummary:
-    """Write the sample quarter into folder/inbox, validate and annotate every file."""
+    """Write the sample quarter into folder/inbox, validate, annotate, then merge it all."""
     quarter = QuarterSettings()
     inbox, annotated = folder / "inbox", folder / "annotated"
-    for sub in (inbox, annotated):
+    for sub in (inbox, annotated):  # a rerun starts from a fresh quarter
         if sub.exists():
             shutil.rmtree(sub)
         sub.mkdir(parents=True)
@@ -35,7 +38,8 @@ def run_demo(folder: Path, lang: str = "zh") -> DemoSummary:
         title=f"示例季度 {quarter.quarter}：{folder.resolve()}",
         headers=["文件", "单位", "错误", "警告", "提示", "档案完整率", "标注副本"],
     )
-    for path, branch in write_quarter(inbox, quarter):
+    written = write_quarter(inbox, quarter)
+    for path, branch in written:
         result = annotate_file(path, annotated / path.name, settings)
         rep = result.report
         summary.rows.append(
@@ -49,5 +53,20 @@ def run_demo(folder: Path, lang: str = "zh") -> DemoSummary:
                 "无法读取，已拒收" if rep.unreadable else f"annotated/{path.name}",
             ]
         )
+    register = folder / REGISTER_FILENAME
+    merged = merge(
+        MergeSettings(
+            register=register,
+            inbox=inbox,
+            today=quarter.today,
+            branches=tuple(b.branch for _, b in written),
+        )
+    )
+    t = merged.totals
+    summary.merge = merged
     summary.notes.append(f"示例报送在 {inbox}，标注副本在 {annotated}。")
+    summary.notes.append(
+        f"已合并进集团大客户名录 {register}：{t['rows_in']} 行中合并 {t['merged']}、"
+        f"拒收 {t['rejected']}、重复 {t['duplicate']}；归属冲突 {len(merged.conflicts)} 个。"
+    )
     return summary

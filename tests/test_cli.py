@@ -146,3 +146,34 @@ def test_risk_json_lists_bankruptcy_first(tmp_path: Path) -> None:
     assert rules["bankruptcy"] == "高" and rules["overdue_payment"] == "高"
     human = kam("risk", str(path))
     assert human.stdout.index("紧急预警") < human.stdout.index("风险评估")
+
+
+def test_merge_json_exit_codes_and_lock(tmp_path: Path) -> None:
+    from kam.register.safety import register_lock
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_submission(inbox / "华东.xlsx", INFO_OK, DEFAULT_ROWS, layout=SMALL)
+    (inbox / "华中.xlsx").write_text("不是工作簿", encoding="utf-8")
+    register = tmp_path / "集团大客户名录.xlsx"
+    done = kam("merge", str(inbox), "--register", str(register), "--json", "--today", "2026-10-15")
+    assert done.returncode == 1, done.stderr  # a rejected file is a data error
+    doc = json.loads(done.stdout)
+    assert set(doc) >= {"register", "files", "conflicts", "totals"}
+    by_file = {f["file"]: f for f in doc["files"]}
+    assert by_file["华中.xlsx"]["status"] == "rejected" and by_file["华中.xlsx"]["reason"]
+    ok = by_file["华东.xlsx"]
+    assert (ok["status"], ok["branch"], ok["quarter"]) == ("merged", "华东分公司", "2026Q3")
+    t = doc["totals"]
+    assert t["rows_in"] == t["merged"] + t["rejected"] + t["duplicate"] == 3
+    assert register.exists()
+
+    (inbox / "华中.xlsx").unlink()
+    again = kam("merge", str(inbox), "--register", str(register), "--json")
+    assert again.returncode == 0
+    assert [f["status"] for f in json.loads(again.stdout)["files"]] == ["unchanged"]
+
+    with register_lock(register):
+        held = kam("merge", str(inbox), "--register", str(register))
+    assert held.returncode == 2 and "Traceback" not in held.stderr
+    assert str(__import__("os").getpid()) in held.stderr

@@ -65,10 +65,12 @@ def template(
     out: Annotated[Path, typer.Option("--out", help="输出目录")] = Path("."),
 ) -> None:
     """写出空白的分公司季度报送模板（和空白集团名录）。"""
+    from kam.register.columns import REGISTER_FILENAME
+    from kam.register.writer import write_blank_register
     from kam.template import write_template
 
     out.mkdir(parents=True, exist_ok=True)
-    for path in write_template(out):
+    for path in [*write_template(out), write_blank_register(out / REGISTER_FILENAME)]:
         render.out.print(f"已写出 {path}")
 
 
@@ -102,6 +104,50 @@ def validate(
     if report.unreadable:
         raise typer.Exit(EXIT_CANNOT_RUN)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_DATA_ERRORS)
+
+
+@app.command()
+def merge(
+    inbox: Annotated[Path, typer.Argument(help="本季度各分公司报送文件所在文件夹")],
+    register: Annotated[Path, typer.Option("--register", help="集团大客户名录工作簿（无则新建）")],
+    branches: Annotated[
+        Path | None,
+        typer.Option("--branches", help="分公司清单（文本文件，每行一个单位），用于列出未报送单位"),
+    ] = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """把一个季度的分公司报送合并进集团大客户名录（不丢数据，列出拒收与归属冲突）。"""
+    from kam.register.merge import MergeSettings
+    from kam.register.merge import merge as run_merge
+
+    settings = MergeSettings(
+        register=register,
+        inbox=inbox,
+        rules=rules_from(rules),
+        today=parse_date(today, "--today"),
+        branches=read_branches(branches),
+    )
+    if json:
+        result = run_merge(settings)
+        render.print_json(result.to_json())
+    else:
+        with render.err.status("合并中…") as status:
+            result = run_merge(settings, progress=status.update)
+        render.merge_summary(result)
+    raise typer.Exit(EXIT_DATA_ERRORS if result.has_errors else EXIT_OK)
+
+
+def read_branches(path: Path | None) -> tuple[str, ...]:
+    """The known branch list: one unit per line, blank lines and # comments ignored."""
+    if path is None:
+        return ()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"无法读取分公司清单 {path}：{exc}") from exc
+    return tuple(x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#"))
 
 
 @app.command()
@@ -158,11 +204,13 @@ def risk(
 def demo(
     dir: Annotated[Path, typer.Option("--dir", help="示例数据与结果的目录")] = Path("kam-demo"),
 ) -> None:
-    """生成一个季度的示例报送（含常见错误），逐一校验并写出标注副本。"""
+    """生成一个季度的示例报送（含常见错误），逐一校验、写出标注副本，并合并进集团大客户名录。"""
     from kam.demo import run_demo
 
     summary = run_demo(dir, State.lang)
     render.simple_table(summary.title, summary.headers, summary.rows)
+    if summary.merge is not None:
+        render.merge_summary(summary.merge)
     for line in summary.notes:
         render.out.print(line)
 

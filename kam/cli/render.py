@@ -16,6 +16,7 @@ from kam.messages import Severity
 if TYPE_CHECKING:
     import datetime as dt
 
+    from kam.register.merge import MergeResult
     from kam.risk import RiskResult
     from kam.tier_report import TierReport
 
@@ -157,3 +158,43 @@ def risk_table(result: RiskResult, as_of: dt.date) -> None:
         ["统一社会信用代码", "客户名称", "风险等级", "原因"],
         rows,
     )
+
+
+STATUS_TEXT = {
+    "merged": "已合并",
+    "partial": "部分合并",
+    "rejected": "整份拒收",
+    "unchanged": "未变化",
+}
+
+
+def merge_summary(result: MergeResult) -> None:
+    """One row per file, the totals, conflicts and branches that did not submit."""
+    rows = [
+        [
+            f.file,
+            f.branch,
+            f.quarter,
+            STATUS_TEXT.get(f.status, f.status),
+            f.rows_in,
+            f.merged,
+            f.rejected,
+            f.duplicate,
+            f.reason,
+        ]
+        for f in result.files
+    ]
+    t = result.totals
+    rows.append(["合计", "", "", "", t["rows_in"], t["merged"], t["rejected"], t["duplicate"], ""])
+    simple_table(
+        f"合并结果：{result.register}",
+        ["文件", "单位", "季度", "状态", "行数", "合并", "拒收", "重复", "原因"],
+        rows,
+    )
+    for c in result.conflicts:
+        claims = "、".join(f"{cl.branch}（{cl.file}）" for cl in c.claims)
+        out.print(f"[yellow]归属冲突[/] {c.key} {c.name or ''}：{claims}。{c.reason}")
+    if result.missing_branches:
+        out.print(f"[yellow]未报送单位[/]：{'、'.join(result.missing_branches)}")
+    if not result.written:
+        out.print("所有文件均已合并过，名录未改动。")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from kam.cli import render
 from kam.errors import KamError, UsageError
 from kam.rules import Rules, load_rules
 from kam.validate import ValidateSettings, validate_file
+
+if TYPE_CHECKING:
+    from kam.submission import Submission
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -176,28 +179,59 @@ def tier(
 
 @app.command()
 def risk(
-    file: Annotated[Path, typer.Argument(help="报送工作簿")],
+    file: Annotated[Path, typer.Argument(help="报送工作簿或集团大客户名录")],
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="评价日期 YYYY-MM-DD，缺省为报送季度末")
+        str | None, typer.Option("--as-of", help="评价日期 YYYY-MM-DD，缺省为（最新）报送季度末")
     ] = None,
     rules: RulesOpt = None,
     json: JsonOpt = False,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="重写名录的风险等级、风险原因、风险清单与底色（仅名录）")
+    ] = False,
 ) -> None:
     """按风险预警规则评估每个客户的风险等级与原因（破产征兆置顶）。"""
-    from kam.io.files import load_raw
-    from kam.reader import read_book
+    from kam.register.reassess import apply_risk, register_risk
     from kam.risk import assess, risk_input, risk_json
 
-    sub = read_book(load_raw(file))
-    when = parse_date(as_of, "--as-of") or sub.as_of
-    if when is None:
-        raise UsageError(f"{file}: 报送季度无法识别，请用 --as-of YYYY-MM-DD 指定评价日期")
-    result = assess(risk_input(sub), when, rules_from(rules))
+    when = parse_date(as_of, "--as-of")
+    settings = rules_from(rules)
+    if is_register(file):
+        if apply:
+            apply_risk(file, settings)
+        found = register_risk(file, settings, when)
+        result, when, doc = found.result, found.as_of, found.to_json()
+    else:
+        if apply:
+            raise UsageError("--apply 只能用于集团大客户名录（由 kam merge 生成的工作簿）")
+        sub = read_submission(file)
+        when = when or sub.as_of
+        if when is None:
+            raise UsageError(f"{file}: 报送季度无法识别，请用 --as-of YYYY-MM-DD 指定评价日期")
+        result = assess(risk_input(sub), when, settings)
+        doc = risk_json(result, when)
     if json:
-        render.print_json(risk_json(result, when))
+        render.print_json(doc)
     else:
         render.risk_table(result, when)
+        if apply:
+            render.out.print(f"已更新 {file} 的风险列、风险清单与底色（旧版本保存在 history/）")
     raise typer.Exit(EXIT_OK)
+
+
+def is_register(path: Path) -> bool:
+    """True for a workbook that has the register's main sheet (decided without parsing)."""
+    from kam.io.files import DEFAULT_LIMITS
+    from kam.io.sniff import sniff
+    from kam.register.columns import REG_ROSTER
+
+    return any(part.name == REG_ROSTER.sheet for part in sniff(path, DEFAULT_LIMITS).sheets)
+
+
+def read_submission(path: Path) -> Submission:
+    from kam.io.files import load_raw
+    from kam.reader import read_book
+
+    return read_book(load_raw(path))
 
 
 @app.command()

@@ -36,6 +36,24 @@ def unique_contracts(contracts: pd.DataFrame) -> pd.DataFrame:
     return deals[[f.id for f in CONTRACTS.data_fields]].reset_index(drop=True)
 
 
+def register_risk_input(
+    view: pd.DataFrame, stores: dict[str, pd.DataFrame], as_of: dt.date, rules: Rules
+) -> tuple[RiskInput, pd.DataFrame]:
+    """The risk engine's input over every merged row, and the customers' computed tiers."""
+    roster = view[[f.id for f in ROSTER.data_fields]]
+    deals = unique_contracts(stores["contracts"])
+    tiers = compute_tiers(roster, deals, as_of, rules.tier)
+    data = RiskInput(
+        roster=roster,
+        contracts=deals,
+        reception=_dated(stores["reception"], "date"),
+        maintenance=_dated(stores["maintenance"], "date", "deadline", "closed_on"),
+        risk=_dated(stores["risk"], "found_on"),
+        tiers=tiers["computed"],
+    )
+    return data, tiers
+
+
 def assess_register(
     view: pd.DataFrame, stores: dict[str, pd.DataFrame], rules: Rules
 ) -> pd.DataFrame:
@@ -46,20 +64,10 @@ def assess_register(
         for fid in _COMPUTED:
             view[fid] = None
         return pd.DataFrame(columns=ids, dtype=object)
-    roster = view[[f.id for f in ROSTER.data_fields]]
-    deals = unique_contracts(stores["contracts"])
-    tiers = compute_tiers(roster, deals, as_of, rules.tier)
+    data, tiers = register_risk_input(view, stores, as_of, rules)
     view["calc_tier"] = tiers["computed"]
     view["tier_reason"] = tiers["reason"]
     view["tier_check"] = check_tiers(view["tier"], tiers["computed"], rules.tier).map(CHECK_TEXT)
-    data = RiskInput(
-        roster=roster,
-        contracts=deals,
-        reception=_dated(stores["reception"], "date"),
-        maintenance=_dated(stores["maintenance"], "date", "deadline", "closed_on"),
-        risk=_dated(stores["risk"], "found_on"),
-        tiers=tiers["computed"],
-    )
     result = assess(data, as_of, rules)
     view["risk_level"] = result.customers["level"]
     view["risk_reason"] = result.customers["reasons"].map(

@@ -1,0 +1,71 @@
+"""Risk on the register: `kam risk REGISTER` reads every merged row; `--apply` rewrites it.
+
+The register is regenerated through the same builder and writer as a merge (under the
+lock, atomically, the previous one kept in history/), with no new files: only the
+computed columns, 风险清单, the highlights and 季度变更 can change. HQ's 人工风险等级 wins over
+the computed level wherever it is filled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kam.errors import UsageError
+from kam.register.assess import register_as_of, register_risk_input
+from kam.register.merge import _build
+from kam.register.owners import resolve
+from kam.register.previous import read_previous
+from kam.register.safety import register_lock, write_atomically
+from kam.register.writer import write_register
+from kam.risk import RiskResult, assess, risk_json
+from kam.rules import Rules
+
+
+@dataclass
+class RegisterRisk:
+    """The computed risk of every register customer, and HQ's manual overrides."""
+
+    as_of: dt.date
+    result: RiskResult
+    manual: dict[str, str]  # USCC -> 人工风险等级
+
+    def to_json(self) -> dict[str, Any]:
+        doc = risk_json(self.result, self.as_of)
+        for customer in doc["customers"]:
+            manual = self.manual.get(customer["key"] or "")
+            customer["computed_level"] = customer["level"]
+            customer["manual_level"] = manual
+            if manual:  # HQ's override wins and is shown as such
+                customer["level"] = manual
+        return doc
+
+
+def register_risk(register: Path, rules: Rules, as_of: dt.date | None = None) -> RegisterRisk:
+    """Risk levels and reasons over every merged contract and log of the register."""
+    prev = read_previous(register)
+    if not prev.exists:
+        raise UsageError(f"{register} 不是已有的集团大客户名录，请先运行 kam merge")
+    view = resolve(prev.tables["roster"]).view.reset_index(drop=True)
+    when = as_of or register_as_of(view)
+    if when is None:
+        raise UsageError(f"{register} 中没有可识别的报送季度，请用 --as-of 指定评价日期")
+    data, _ = register_risk_input(view, prev.tables, when, rules)
+    manual = {
+        key: str(values["manual_risk"])
+        for key, values in prev.hq.items()
+        if values.get("manual_risk") not in (None, "")
+    }
+    return RegisterRisk(when, assess(data, when, rules), manual)
+
+
+def apply_risk(register: Path, rules: Rules, keep_history: int = 10) -> None:
+    """Rewrite the register's computed risk columns, 风险清单 and highlights."""
+    with register_lock(register):
+        prev = read_previous(register)
+        if not prev.exists:
+            raise UsageError(f"{register} 不是已有的集团大客户名录，请先运行 kam merge")
+        data, _ = _build(prev, [], rules, ())
+        write_atomically(register, lambda tmp: write_register(tmp, data), keep_history)

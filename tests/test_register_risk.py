@@ -1,0 +1,51 @@
+"""`kam risk` on the HQ register: every merged row counts, HQ's override wins, --apply rewrites."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+from test_cli import kam
+from test_register_render import HIGH, LOW, MEDIUM, merged_register
+
+from kam.register.columns import REG_ROSTER
+
+
+def test_risk_on_register_json_and_apply(tmp_path: Path) -> None:
+    register = merged_register(tmp_path)
+    done = kam("risk", str(register), "--json")
+    assert done.returncode == 0, done.stderr
+    levels = {c["key"]: c["level"] for c in json.loads(done.stdout)["customers"]}
+    assert (levels[HIGH], levels[MEDIUM], levels[LOW]) == ("高", "中", "低")
+
+    wb = openpyxl.load_workbook(register)  # HQ edits its own column between merges
+    ws = wb[REG_ROSTER.sheet]
+    header = [c.value for c in ws[1]]
+    key, manual = (header.index(REG_ROSTER[f].header) + 1 for f in ("uscc", "manual_risk"))
+    (row,) = [r for r in range(2, ws.max_row + 1) if ws.cell(r, key).value == LOW]
+    ws.cell(row, manual).value = "高"
+    wb.save(register)
+
+    customers = {
+        c["key"]: c for c in json.loads(kam("risk", str(register), "--json").stdout)["customers"]
+    }
+    assert customers[LOW]["level"] == "高"
+    assert (customers[LOW]["computed_level"], customers[LOW]["manual_level"]) == ("低", "高")
+
+    applied = kam("risk", str(register), "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert list((tmp_path / "history").iterdir())  # the previous register is kept
+    ws = openpyxl.load_workbook(register)[REG_ROSTER.sheet]
+    (row,) = [r for r in range(2, ws.max_row + 1) if ws.cell(r, key).value == LOW]
+    assert ws.cell(row, manual).value == "高"  # the override survives the rewrite
+
+
+def test_apply_on_a_submission_is_refused(tmp_path: Path) -> None:
+    from builders import DEFAULT_ROWS, INFO_OK
+
+    from kam.template import Layout, write_submission
+
+    path = write_submission(tmp_path / "b.xlsx", INFO_OK, DEFAULT_ROWS, layout=Layout(data_rows=5))
+    done = kam("risk", str(path), "--apply")
+    assert done.returncode == 2 and "集团大客户名录" in done.stderr

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+import xlsxwriter
 
 from kam.forms import FORMS, INFO, TABLE_FORMS, TEMPLATE_VERSION, Form
 from kam.io.raw import RawBook, RawSheet
@@ -98,6 +102,25 @@ def raw_book(
 def table_grid(form: Form, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     fields = form.data_fields
     return [[f.header for f in fields]] + [[r.get(f.id) for f in fields] for r in rows]
+
+
+def write_book(path: Path, raw: RawBook, vba: bytes | None = None) -> Path:
+    """The raw grid as a real workbook (xlsxwriter, dates as Excel dates)."""
+    wb = xlsxwriter.Workbook(str(path))
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for name, sheet in raw.sheets.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(sheet.rows):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.datetime):
+                    ws.write_datetime(r, c, value, date_fmt)
+                elif value is not None:
+                    ws.write(r, c, value)
+    if vba is not None:
+        wb.add_vba_project(io.BytesIO(vba), is_stream=True)
+        wb.worksheets()[0].insert_button("N2", {"macro": "kam_validate", "caption": "校验"})
+    wb.close()
+    return path
 
 
 __all__ = ["TABLE_FORMS", "card_row", "contract_row", "raw_book", "roster_row", "table_grid"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from builders import card_row, contract_row, raw_book, roster_row
+from builders import card_row, contract_row, raw_book, roster_row, write_book
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl.comments import Comment
@@ -46,25 +46,6 @@ NATURE = f"{col(ROSTER['nature'].header)}2"  # 客户性质 of the first custome
 PHONE = f"{col(ROSTER['phone'].header)}2"
 NEEDS = f"{col(CARDS['needs'].header, CARDS)}2"
 AMOUNT = f"{col(CONTRACTS['amount'].header, CONTRACTS)}2"
-
-
-def write_book(path: Path, raw: RawBook, vba: bytes | None = None) -> Path:
-    """The raw grid as a real workbook (xlsxwriter, dates as Excel dates)."""
-    wb = xlsxwriter.Workbook(str(path))
-    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    for name, sheet in raw.sheets.items():
-        ws = wb.add_worksheet(name)
-        for r, row in enumerate(sheet.rows):
-            for c, value in enumerate(row):
-                if isinstance(value, dt.datetime):
-                    ws.write_datetime(r, c, value, date_fmt)
-                elif value is not None:
-                    ws.write(r, c, value)
-    if vba is not None:
-        wb.add_vba_project(io.BytesIO(vba), is_stream=True)
-        wb.worksheets()[0].insert_button("N2", {"macro": "kam_validate", "caption": "校验"})
-    wb.close()
-    return path
 
 
 def mistakes() -> RawBook:

@@ -6,34 +6,17 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
-import xlsxwriter
-from builders import card_row, contract_row, raw_book, roster_row
+from builders import card_row, contract_row, raw_book, roster_row, write_book
 
 from kam.errors import UnreadableFileError
 from kam.forms import ROSTER
 from kam.io.book import MARK_COLORS, MARKS_SHEET, RESULTS_SHEET, OpenpyxlBook
-from kam.io.raw import RawBook
 from kam.messages import Severity
 from kam.validate import ValidateSettings
 from macros import clear_marks, validate
 
 SETTINGS = ValidateSettings(today=dt.date(2026, 10, 15))
 BLUE = "0070C0"
-
-
-def write_book(path: Path, raw: RawBook) -> Path:
-    wb = xlsxwriter.Workbook(str(path))
-    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    for name, sheet in raw.sheets.items():
-        ws = wb.add_worksheet(name)
-        for r, row in enumerate(sheet.rows):
-            for c, value in enumerate(row):
-                if isinstance(value, dt.datetime):
-                    ws.write_datetime(r, c, value, date_fmt)
-                elif value is not None:
-                    ws.write(r, c, value)
-    wb.close()
-    return path
 
 
 def open_book(tmp_path: Path, **over: object) -> OpenpyxlBook:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kam.cli import render
+from kam.cli.addin_cmd import addin_app
 from kam.errors import KamError, UsageError
 from kam.rules import Rules, load_rules
 from kam.validate import ValidateSettings, validate_file
@@ -24,6 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="KAM 大客户管理：模板、校验、分级、风险与集团名录合并（key-account management）。",
 )
+
+app.add_typer(addin_app, name="addin")
 
 
 class State:

@@ -49,3 +49,38 @@ def test_apply_on_a_submission_is_refused(tmp_path: Path) -> None:
     path = write_submission(tmp_path / "b.xlsx", INFO_OK, DEFAULT_ROWS, layout=Layout(data_rows=5))
     done = kam("risk", str(path), "--apply")
     assert done.returncode == 2 and "集团大客户名录" in done.stderr
+
+
+def test_bankruptcy_tops_the_summary_sheet(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import python_calamine
+    from builders import DEFAULT_ROWS, INFO_OK
+
+    from kam.register.columns import SUMMARY_SHEET
+    from kam.register.merge import MergeSettings, merge
+    from kam.register.writer import ALERT_TITLE, NO_ALERT
+    from kam.template import Layout, write_submission
+
+    uscc = DEFAULT_ROWS["roster"][0]["uscc"]
+    report = {
+        "uscc": uscc,
+        "risk_type": "破产征兆",
+        "level": "高",
+        "found_on": dt.datetime(2026, 9, 1),
+        "description": "法院受理破产申请",
+    }
+    for name, rows, first in (
+        ("quiet", DEFAULT_ROWS, NO_ALERT),
+        ("alarm", {**DEFAULT_ROWS, "risk": [report]}, ALERT_TITLE),
+    ):
+        inbox = tmp_path / name
+        inbox.mkdir()
+        write_submission(inbox / "华东.xlsx", INFO_OK, rows, layout=Layout(data_rows=5))
+        register = tmp_path / f"{name}.xlsx"
+        merge(MergeSettings(register=register, inbox=inbox, today=dt.date(2026, 10, 15)))
+        book = python_calamine.CalamineWorkbook.from_path(str(register))
+        grid = book.get_sheet_by_name(SUMMARY_SHEET).to_python()
+        assert grid[0][0] == first
+        if first == ALERT_TITLE:
+            assert grid[2][0] == uscc and "破产" in " ".join(map(str, grid[2]))

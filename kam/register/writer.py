@@ -145,7 +145,7 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
         (CHANGES, data.changes),
     ):
         _table(wb, cells, form, frame)
-    _summary(wb, cells, data.roster)
+    _summary(wb, cells, data.roster, data.risks)
     _table(wb, cells, SOURCES, data.sources).hide()
     wb.close()
     return data.notes
@@ -189,9 +189,33 @@ def _risk_highlight(wb: xlsxwriter.Workbook, ws: Worksheet, form: Form, n: int) 
         )
 
 
-def _summary(wb: xlsxwriter.Workbook, cells: _Cells, roster: pd.DataFrame) -> None:
-    """Counts by recorded tier x branch and by risk level, with a bar and a pie chart."""
+ALERT_TITLE = "紧急预警：以下客户出现破产征兆，须立即在全集团范围预警"
+NO_ALERT = "紧急预警：本期无破产征兆客户"
+
+
+def _alerts(wb: xlsxwriter.Workbook, ws: Worksheet, cells: _Cells, risks: pd.DataFrame) -> int:
+    """The 紧急预警 block at the top of 汇总; returns the first row below it."""
+    fired = risks[risks["rule"] == "bankruptcy"] if len(risks) else risks
+    alarm = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000"})
+    if fired is None or fired.empty:
+        ws.write_string(0, 0, NO_ALERT, cells.header)
+        return 2
+    ws.write_string(0, 0, ALERT_TITLE, alarm)
+    columns = [f for f in RISK_LIST.fields if f.id in ("uscc", "name", "unit", "detail")]
+    for c, f in enumerate(columns):
+        ws.write_string(1, c, f.header, cells.header)
+    for r, values in enumerate(fired[[f.id for f in columns]].itertuples(index=False), start=2):
+        for c, value in enumerate(values):
+            cells.put(ws, r, c, value)
+    return len(fired) + 3
+
+
+def _summary(
+    wb: xlsxwriter.Workbook, cells: _Cells, roster: pd.DataFrame, risks: pd.DataFrame
+) -> None:
+    """紧急预警 first, then counts by tier x branch and by risk level, with charts."""
     ws = wb.add_worksheet(SUMMARY_SHEET)
+    top = _alerts(wb, ws, cells, risks)
     tiers = list(TIER.values)
     counts = _crosstab(roster, tiers)
     branches = list(counts.index)
@@ -199,13 +223,13 @@ def _summary(wb: xlsxwriter.Workbook, cells: _Cells, roster: pd.DataFrame) -> No
     ws.set_column(0, 0, 24)
     ws.set_column(1, len(head), 10)
     for c, h in enumerate(head):
-        ws.write_string(0, c, h, cells.header)
-    for r, branch in enumerate(branches, start=1):
+        ws.write_string(top, c, h, cells.header)
+    for r, branch in enumerate(branches, start=top + 1):
         ws.write_string(r, 0, clean_text(branch))
         for c, tier in enumerate(tiers, start=1):
             ws.write_number(r, c, int(counts.at[branch, tier]))
         ws.write_number(r, len(tiers) + 1, int(counts.loc[branch].sum()))
-    total_row = len(branches) + 1
+    total_row = top + len(branches) + 1
     ws.write_string(total_row, 0, "合计", cells.header)
     for c, tier in enumerate(tiers, start=1):
         ws.write_number(total_row, c, int(counts[tier].sum()))
@@ -219,7 +243,7 @@ def _summary(wb: xlsxwriter.Workbook, cells: _Cells, roster: pd.DataFrame) -> No
         ws.write_string(risk_top + i, 0, level)
         ws.write_number(risk_top + i, 1, risk[level])
     if branches:
-        _charts(wb, ws, tiers, len(branches), total_row)
+        _charts(wb, ws, tiers, top, len(branches), total_row)
         pie = wb.add_chart({"type": "pie"})
         pie.add_series(
             {
@@ -231,37 +255,37 @@ def _summary(wb: xlsxwriter.Workbook, cells: _Cells, roster: pd.DataFrame) -> No
             }
         )
         pie.set_title({"name": "风险等级分布"})
-        ws.insert_chart(32, len(tiers) + 3, pie)
+        ws.insert_chart(top + 32, len(tiers) + 3, pie)
 
 
 def _charts(
-    wb: xlsxwriter.Workbook, ws: Worksheet, tiers: list[str], n: int, total_row: int
+    wb: xlsxwriter.Workbook, ws: Worksheet, tiers: list[str], top: int, n: int, total_row: int
 ) -> None:
     sheet = SUMMARY_SHEET
     bar = wb.add_chart({"type": "column", "subtype": "stacked"})
     for c in range(1, len(tiers) + 1):
         bar.add_series(
             {
-                "name": [sheet, 0, c],
-                "categories": [sheet, 1, 0, n, 0],
-                "values": [sheet, 1, c, n, c],
+                "name": [sheet, top, c],
+                "categories": [sheet, top + 1, 0, top + n, 0],
+                "values": [sheet, top + 1, c, top + n, c],
             }
         )
     bar.set_title({"name": "各单位大客户数（按等级）"})
     bar.set_x_axis({"name": "责任单位"})
     bar.set_y_axis({"name": "客户数"})
-    ws.insert_chart(0, len(tiers) + 3, bar)
+    ws.insert_chart(top, len(tiers) + 3, bar)
     pie = wb.add_chart({"type": "pie"})
     pie.add_series(
         {
             "name": "等级分布",
-            "categories": [sheet, 0, 1, 0, len(tiers)],
+            "categories": [sheet, top, 1, top, len(tiers)],
             "values": [sheet, total_row, 1, total_row, len(tiers)],
             "data_labels": {"value": True, "category": True},
         }
     )
     pie.set_title({"name": "大客户等级分布"})
-    ws.insert_chart(16, len(tiers) + 3, pie)
+    ws.insert_chart(top + 16, len(tiers) + 3, pie)
 
 
 def _crosstab(roster: pd.DataFrame, tiers: list[str]) -> pd.DataFrame:

@@ -23,22 +23,27 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     deals = contracts.frame if contracts is not None else pd.DataFrame(columns=list(CONTRACTS_IDS))
     result = compute_tiers(roster.frame, deals, ctx.as_of, ctx.rules.tier)
     verdict = check_tiers(roster.frame["tier"], result["computed"], ctx.rules.tier)
-    recorded = roster.frame["tier"]
-    for rule in (UNSUPPORTED, UPGRADE):
-        yield from roster.emit(
-            ctx.file,
-            rule,
-            "tier",
-            verdict == rule,
-            per_row=lambda row: {
-                "recorded": recorded.at[row],
-                "computed": result.at[row, "computed"],
-                "reason": result.at[row, "reason"],
-                "note": "；升级为集团级须报集团审批"
-                if result.at[row, "computed"] == GROUP_TIER
-                else "",
-            },
+    flagged = (verdict != "ok").to_numpy()
+    if not flagged.any():
+        return
+    # Message params of the flagged rows, gathered column-wise (not one lookup per row).
+    params = {
+        row: {
+            "recorded": recorded,
+            "computed": computed,
+            "reason": reason,
+            "note": "；升级为集团级须报集团审批" if computed == GROUP_TIER else "",
+        }
+        for row, recorded, computed, reason in zip(
+            roster.frame.index[flagged].tolist(),
+            roster.frame["tier"].to_numpy(dtype=object)[flagged].tolist(),
+            result["computed"].to_numpy(dtype=object)[flagged].tolist(),
+            result["reason"].to_numpy(dtype=object)[flagged].tolist(),
+            strict=True,
         )
+    }
+    for rule in (UNSUPPORTED, UPGRADE):
+        yield from roster.emit(ctx.file, rule, "tier", verdict == rule, per_row=params.__getitem__)
 
 
 CONTRACTS_IDS = tuple(f.id for f in CONTRACTS.data_fields)

@@ -144,3 +144,38 @@ def test_summary_charts_are_drawn(tmp_path: Path) -> None:
             int((np.abs(p.astype(int) - rgb(colour)).max(axis=2) <= 6).sum()) for p in pages
         )
         assert drawn > 200, colour
+
+
+def test_values_that_fired_a_rule_are_painted_and_explained(tmp_path: Path) -> None:
+    import python_calamine
+
+    from kam.forms import CONTRACTS
+    from kam.register.columns import SUMMARY_SHEET
+    from kam.register.writer import LEGEND
+
+    register = merged_register(tmp_path)
+    render_pages(register, tmp_path, 1, 1)  # leaves the PDF beside the register
+    pdf = tmp_path / (register.stem + ".pdf")
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
+    header = CONTRACTS["overdue_days"].header  # printed on the page holding that column
+    page = next(i for i, t in enumerate(text, start=1) if header in t)
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-f", str(page), "-l", str(page), str(pdf), str(tmp_path / "c")],
+        check=True,
+        timeout=120,
+    )
+    (ppm,) = tmp_path.glob("c*.ppm")
+    parts = ppm.read_bytes().split(maxsplit=4)
+    width, height = int(parts[1]), int(parts[2])
+    contracts = np.frombuffer(parts[4][: width * height * 3], np.uint8).reshape(height, width, 3)
+    # Only the 逾期天数 cells are filled on this sheet: 120 days red, 45 days orange.
+    assert painted(contracts, "高") > 30 and painted(contracts, "中") > 30
+    assert painted(contracts, "低") == 0
+
+    book = python_calamine.CalamineWorkbook.from_path(str(register))
+    summary = " ".join(
+        str(v) for row in book.get_sheet_by_name(SUMMARY_SHEET).to_python() for v in row
+    )
+    assert all(text in summary for _, text in LEGEND)

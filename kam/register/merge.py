@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from kam.errors import UsageError
-from kam.register.assess import assess_register
+from kam.register.assess import assess_register, register_as_of
 from kam.register.changes import quarter_changes
 from kam.register.columns import (
     HQ_FIELDS,
@@ -263,6 +263,8 @@ def _build(
         submissions=_submissions(sources, branches),
         changes=quarter_changes(prev.view, view),
         sources=sources,
+        as_of=register_as_of(view),
+        risk_rules=rules.risk,
     )
     return data, own.conflicts
 

@@ -35,6 +35,7 @@ from kam.register.columns import (
     SUBMISSIONS,
     SUMMARY_SHEET,
 )
+from kam.rules import RiskRules
 
 CELL_LIMIT = 32767
 _CUT_NOTE = "…【超出 Excel 单元格上限 {limit} 字符，原文共 {n} 字，已截断】"
@@ -64,6 +65,8 @@ class RegisterData:
     changes: pd.DataFrame
     sources: pd.DataFrame
     notes: list[str] = field(default_factory=list)  # cut texts, filled by the writer
+    as_of: dt.date | None = None  # the evaluation date of the risk rules
+    risk_rules: RiskRules = field(default_factory=RiskRules)
 
     @classmethod
     def empty(cls) -> RegisterData:
@@ -136,7 +139,8 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
     roster_ws = _table(wb, cells, REG_ROSTER, data.roster)
     _risk_highlight(wb, roster_ws, REG_ROSTER, len(data.roster))
     for form in REG_TABLES:
-        _table(wb, cells, form, data.tables.get(form.id, pd.DataFrame()))
+        frame = data.tables.get(form.id, pd.DataFrame())
+        _cell_highlights(wb, _table(wb, cells, form, frame), form, len(frame), data)
     for form, frame in (
         (RISK_LIST, data.risks),
         (CONFLICTS, data.conflicts),
@@ -210,6 +214,56 @@ def _alerts(wb: xlsxwriter.Workbook, ws: Worksheet, cells: _Cells, risks: pd.Dat
     return len(fired) + 3
 
 
+def _cell_highlights(
+    wb: xlsxwriter.Workbook, ws: Worksheet, form: Form, n: int, data: RegisterData
+) -> None:
+    """Live fills on the values that fire a rule: 逾期天数 by band, an overdue 响应时限."""
+    ids = [f.id for f in form.fields]
+    last = max(n, 1)
+
+    def letter(fid: str) -> str:
+        return column_letter(ids.index(fid))
+
+    def paint(fid: str, level: str, rule: str) -> None:
+        col = ids.index(fid)
+        fmt = wb.add_format({"bg_color": RISK_FILLS[level], "bold": True})
+        ws.conditional_format(
+            1, col, last, col, {"type": "formula", "criteria": rule, "format": fmt}
+        )
+
+    if {"pay_status", "overdue_days"} <= set(ids):
+        status, days = letter("pay_status"), letter("overdue_days")
+        r = data.risk_rules
+        overdue = f'${status}2="逾期"'
+        paint("overdue_days", "高", f"=AND({overdue},${days}2>{r.overdue_high_gt})")
+        paint("overdue_days", "中", f"=AND({overdue},${days}2>{r.overdue_medium_gt})")
+        paint("overdue_days", "低", f"=AND({overdue},${days}2>0)")
+    if {"closed", "deadline"} <= set(ids) and data.as_of is not None:
+        closed, due = letter("closed"), letter("deadline")
+        d = data.as_of
+        paint(
+            "deadline",
+            "中",
+            f'=AND(${closed}2<>"是",ISNUMBER(${due}2),${due}2<DATE({d.year},{d.month},{d.day}))',
+        )
+
+
+LEGEND = (
+    ("高", "风险等级为高：整行红色"),
+    ("中", "风险等级为中：整行橙色；逾期 31–90 天或响应时限已过的单元格同色"),
+    ("低", "风险等级为低：整行黄色；逾期 1–30 天的单元格同色"),
+)
+
+
+def _legend(wb: xlsxwriter.Workbook, ws: Worksheet, cells: _Cells, row: int) -> None:
+    """What the colours mean; the fills follow 人工风险等级 when HQ sets it."""
+    ws.write_string(row, 0, "图例", cells.header)
+    ws.write_string(row, 1, "说明（填写“人工风险等级”后按人工等级着色）", cells.header)
+    for i, (level, text) in enumerate(LEGEND, start=1):
+        ws.write_string(row + i, 0, level, wb.add_format({"bg_color": RISK_FILLS[level]}))
+        ws.write_string(row + i, 1, text)
+
+
 def _summary(
     wb: xlsxwriter.Workbook, cells: _Cells, roster: pd.DataFrame, risks: pd.DataFrame
 ) -> None:
@@ -242,6 +296,7 @@ def _summary(
     for i, level in enumerate(levels, start=1):
         ws.write_string(risk_top + i, 0, level)
         ws.write_number(risk_top + i, 1, risk[level])
+    _legend(wb, ws, cells, risk_top + len(levels) + 2)
     if branches:
         _charts(wb, ws, tiers, top, len(branches), total_row)
         pie = wb.add_chart({"type": "pie"})

@@ -84,3 +84,25 @@ def test_bankruptcy_tops_the_summary_sheet(tmp_path: Path) -> None:
         assert grid[0][0] == first
         if first == ALERT_TITLE:
             assert grid[2][0] == uscc and "破产" in " ".join(map(str, grid[2]))
+
+
+def test_risk_button_rewrites_levels_in_the_open_register(tmp_path: Path) -> None:
+    from kam.io.book import OpenpyxlBook
+    from macros import risk_marks
+
+    register = merged_register(tmp_path)
+    wb = openpyxl.load_workbook(register)  # someone blanked the computed levels
+    ws = wb[REG_ROSTER.sheet]
+    header = [c.value for c in ws[1]]
+    key, level = (header.index(REG_ROSTER[f].header) + 1 for f in ("uscc", "risk_level"))
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, level).value = None
+    wb.save(register)
+
+    book = OpenpyxlBook.open(register)
+    risk_marks.run(book)
+    assert "重新评估风险" in book.alerts[-1][1]
+    book.save_as(tmp_path / "after.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "after.xlsx")[REG_ROSTER.sheet]
+    got = {ws.cell(r, key).value: ws.cell(r, level).value for r in range(2, ws.max_row + 1)}
+    assert (got[HIGH], got[MEDIUM], got[LOW]) == ("高", "中", "低")

@@ -58,6 +58,11 @@ def read_previous(path: Path) -> Previous:
             f"现有名录无法读取（{type(exc).__name__}: {exc}）；请从 history 文件夹恢复上一版后重试",
             f"the current register cannot be read ({exc}); restore it from history/",
         ) from exc
+    return previous_from_sheets(sheets)
+
+
+def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:
+    """A register's content from its sheets' cell grids (a file, or a book open in Excel)."""
     prev = Previous()
     view = _typed(sheets.get(REG_ROSTER.sheet), REG_ROSTER)
     prev.view = view

@@ -17,7 +17,7 @@ from kam.errors import UsageError
 from kam.register.assess import register_as_of, register_risk_input
 from kam.register.merge import _build
 from kam.register.owners import resolve
-from kam.register.previous import read_previous
+from kam.register.previous import Previous, read_previous
 from kam.register.safety import register_lock, write_atomically
 from kam.register.writer import write_register
 from kam.risk import RiskResult, assess, risk_json
@@ -44,8 +44,12 @@ class RegisterRisk:
 
 
 def register_risk(register: Path, rules: Rules, as_of: dt.date | None = None) -> RegisterRisk:
-    """Risk levels and reasons over every merged contract and log of the register."""
-    prev = read_previous(register)
+    """Risk levels and reasons over every merged contract and log of the register file."""
+    return risk_of(read_previous(register), str(register), rules, as_of)
+
+
+def risk_of(prev: Previous, register: str, rules: Rules, as_of: dt.date | None) -> RegisterRisk:
+    """Risk over a register's content (read from a file or from a book open in Excel)."""
     if not prev.exists:
         raise UsageError(f"{register} 不是已有的集团大客户名录，请先运行 kam merge")
     view = resolve(prev.tables["roster"]).view.reset_index(drop=True)

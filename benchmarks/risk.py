@@ -25,13 +25,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _codes import unique_codes
 
 from kam.forms import MAINT_METHOD, RISK_TYPE
 from kam.risk import RiskInput, assess
 from kam.risk_rules import RULES
 from kam.rules import Rules
 from kam.tiers import compute_tiers
-from kam.uscc import make_uscc
 
 AS_OF = dt.date(2026, 9, 30)
 TARGET_SECONDS, TARGET_RATIO = 2.0, 20.0
@@ -47,11 +47,7 @@ def _days_before(rng: np.random.Generator, n: int, span: int) -> pd.Series:
 
 def make_data(n_cust: int, n_contracts: int, n_logs: int, seed: int) -> RiskInput:
     """A seeded roster, ledger and logs (40% reception, 50% maintenance, 10% risk)."""
-    rnd = random.Random(seed)
-    keys: dict[str, None] = {}
-    while len(keys) < n_cust:
-        keys[make_uscc(rnd)] = None
-    uscc = np.array(list(keys), dtype=object)
+    uscc = unique_codes(n_cust, seed)
     rng = np.random.default_rng(seed)
     roster = pd.DataFrame(
         {

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from _codes import unique_codes
 
 from kam.rules import TierRules
 from kam.tiers import compute_tiers, tier_one, window_start
-from kam.uscc import make_uscc
 
 AS_OF = dt.date(2026, 9, 30)
 TARGET_SECONDS, TARGET_RATIO = 0.5, 20.0
@@ -32,11 +31,7 @@ TARGET_SECONDS, TARGET_RATIO = 0.5, 20.0
 
 def make_data(n_customers: int, n_contracts: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded roster and ledger with every tier represented."""
-    rnd = random.Random(seed)
-    keys: dict[str, None] = {}
-    while len(keys) < n_customers:
-        keys[make_uscc(rnd)] = None
-    uscc = np.array(list(keys), dtype=object)
+    uscc = unique_codes(n_customers, seed)
     rng = np.random.default_rng(seed)
     customers = pd.DataFrame(
         {

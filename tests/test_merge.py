@@ -13,6 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 import python_calamine as calamine
+from builders import card_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,23 +87,6 @@ def deal(code: str, no: str, amount: float = 6000.0, **over: Any) -> dict[str, A
     return {**row, **over}
 
 
-def card(code: str, **over: Any) -> dict[str, Any]:
-    row = {
-        "uscc": code,
-        "address": "上海市浦东新区世纪大道 100 号",
-        "business": "城市基础设施投资",
-        "org_chain": "董事会—总经理—基建部",
-        "contact": "陈总",
-        "contact_title": "副总经理",
-        "contact_phone": "13912345678",
-        "contact_email": "chen@example.com",
-        "history": "2019 年起合作",
-        "needs": "工期要求高",
-        "risks": "无",
-    }
-    return {**row, **over}
-
-
 def branch_file(
     folder: Path,
     name: str,
@@ -115,7 +99,7 @@ def branch_file(
     rows: dict[str, list[dict[str, Any]]] = {
         "roster": [customer(c, unit) for c in codes],
         "contracts": [deal(c, f"HT-{unit[:2]}-{i:03d}") for i, c in enumerate(codes)],
-        "cards": [card(c) for c in codes],
+        "cards": [card_row(uscc=c) for c in codes],
     }
     for form_id, more in extra.items():
         rows[form_id] = rows.get(form_id, []) + more
@@ -391,7 +375,10 @@ def test_formula_like_text_stays_text(tmp_path: Path) -> None:
     texts = ["\tx", "\rx", "ok\x07bell", "=1+1"]
     for i, name in enumerate(names):
         code = CODES[30 + i]
-        rows = {"roster": [customer(code, f"单位{i}")], "cards": [card(code, needs=texts[i])]}
+        rows = {
+            "roster": [customer(code, f"单位{i}")],
+            "cards": [card_row(uscc=code, needs=texts[i])],
+        }
         submit(inbox / name, info(f"单位{i}"), rows)
     result = run(tmp_path, inbox)
     wb = openpyxl.load_workbook(result.register)

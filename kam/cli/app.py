@@ -166,13 +166,9 @@ def tier(
     json: JsonOpt = False,
 ) -> None:
     """按合同台账计算名录中每个客户的等级、依据，并与登记等级核对。"""
-    from kam.io.files import load_raw
-    from kam.reader import read_book
     from kam.tier_report import tier_submission
 
-    result = tier_submission(
-        read_book(load_raw(file)), parse_date(as_of, "--as-of"), rules_from(rules)
-    )
+    result = tier_submission(read_submission(file), parse_date(as_of, "--as-of"), rules_from(rules))
     if json:
         render.print_json(result.to_json())
     else:

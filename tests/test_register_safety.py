@@ -24,7 +24,8 @@ from kam.register.writer import CELL_LIMIT, RegisterData, write_register
 from kam.uscc import make_uscc
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_merge import branch_file, card, customer, info, sheet_rows, submit
+from builders import card_row
+from test_merge import branch_file, customer, info, sheet_rows, submit
 
 CODES = [make_uscc(100 + i) for i in range(6)]
 TODAY = dt.date(2026, 10, 20)
@@ -170,7 +171,8 @@ def test_too_long_text_row_is_rejected_not_cut(tmp_path: Path) -> None:
     inbox = tmp_path / "in"
     inbox.mkdir()
     marker = "PLACEHOLDER-HISTORY"
-    rows = {"roster": [customer(CODES[0], "华东分公司")], "cards": [card(CODES[0], history=marker)]}
+    card = card_row(uscc=CODES[0], history=marker)
+    rows = {"roster": [customer(CODES[0], "华东分公司")], "cards": [card]}
     path = submit(inbox / "a.xlsx", info("华东分公司"), rows)
     # xlsxwriter and openpyxl both cut such a cell: plant it in the XML, as a hostile file would.
     _replace_in_zip(path, marker, "长" * (CELL_LIMIT + 10))

@@ -1,8 +1,9 @@
 """Vectorized cell normalization: raw cell values in, typed values plus what was fixed out.
 
-Each column is classified by cell type in one pass, then cleaned with one C-level
-`str.translate` + `strip` per string and pandas/numpy operations over whole columns.
-Only changed or invalid cells (few in real files) are visited again, to say why.
+Each column is classified by cell type in one pass; strings are then cleaned once per
+distinct value (pd.factorize: a column repeats its codes, names and enum words) and spread
+back with numpy, numbers and dates with pandas/numpy operations over whole columns. Only
+changed or invalid cells (few in real files) are visited again, to say why.
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ class Column:
 
 def classify(values: np.ndarray) -> np.ndarray:
     """One type code per cell (BLANK for None/NaN and for strings of only spaces)."""
+    # A column of text only (the common case) is recognised in one C pass.
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return np.full(len(values), STR, dtype=np.int8)
     try:  # map() of C callables: no Python frame per cell on the common path
         codes = np.fromiter(
             map(_TYPE_CODE.__getitem__, map(type, values)), dtype=np.int8, count=len(values)
@@ -144,8 +148,9 @@ def _text(values: np.ndarray, codes: np.ndarray, kind: Kind) -> tuple[np.ndarray
     table = TEXT_TABLE if kind is Kind.TEXT else CODE_TABLE
     out = np.full(len(values), None, dtype=object)
     strs = np.flatnonzero(codes == STR)
+    changed = np.zeros(len(values), dtype=bool)
     if len(strs):
-        original = values[strs]
+        at, original = pd.factorize(values[strs])
         # Most cells are already clean; translate (a dict lookup per character) only the rest.
         if kind is Kind.TEXT:
             cleaned = [
@@ -156,19 +161,17 @@ def _text(values: np.ndarray, codes: np.ndarray, kind: Kind) -> tuple[np.ndarray
                 v.strip() if v.isascii() and v.isprintable() else v.translate(table).strip()
                 for v in original
             ]
-        cleaned = np.array(cleaned, dtype=object)
         if kind is Kind.USCC:
-            cleaned = np.array([_squeeze_code(v) for v in cleaned], dtype=object)
-        out[strs] = cleaned
+            cleaned = [_squeeze_code(v) for v in cleaned]
+        distinct = np.array(cleaned, dtype=object)
+        empty = distinct == ""
+        distinct[empty] = None
+        # A cell of only spaces is simply empty, not a fixed value.
+        changed[strs] = ((distinct != original) & ~empty)[at]
+        out[strs] = distinct[at]
     others = np.flatnonzero((codes != STR) & (codes != BLANK))
     if len(others):
         out[others] = [_display(v) for v in values[others]]
-    changed = np.zeros(len(values), dtype=bool)
-    if len(strs):
-        changed[strs] = out[strs] != values[strs]
-        empty = strs[out[strs] == ""]
-        out[empty] = None
-        changed[empty] = False  # a cell of only spaces is simply empty
     return out, changed
 
 
@@ -226,12 +229,13 @@ def _numbers(index: pd.Index, values: np.ndarray, codes: np.ndarray, *, integer:
     strs = np.flatnonzero(codes == STR)
     blank = codes == BLANK
     if len(strs):
-        cleaned = pd.Series([v.translate(CODE_TABLE).strip() for v in values[strs]], dtype=object)
-        blank[strs] = (cleaned == "").to_numpy()
+        at, distinct = pd.factorize(values[strs])
+        cleaned = pd.Series([v.translate(CODE_TABLE).strip() for v in distinct], dtype=object)
+        blank[strs] = (cleaned == "").to_numpy()[at]
         numeric = cleaned.str.replace(r"[,，\s]", "", regex=True).str.replace(
             r"(万元|万)$", "", regex=True
         )
-        parsed = pd.to_numeric(numeric, errors="coerce").to_numpy(dtype=float)
+        parsed = pd.to_numeric(numeric, errors="coerce").to_numpy(dtype=float)[at]
         out[strs] = parsed
         fixed[strs] = ~np.isnan(parsed)
     invalid = ~blank & np.isnan(out)
@@ -254,7 +258,9 @@ def _dates(index: pd.Index, values: np.ndarray, codes: np.ndarray) -> Column:
     blank = codes == BLANK
     real = np.flatnonzero(codes == DATE)
     if len(real):
-        out[real] = pd.to_datetime(values[real]).normalize().to_numpy(dtype="datetime64[ns]")
+        at, distinct = pd.factorize(values[real])  # dates repeat: convert each once
+        days = pd.to_datetime(distinct).normalize().to_numpy(dtype="datetime64[ns]")
+        out[real] = days[at]
     nums = np.flatnonzero(codes == NUM)
     if len(nums):
         serial = values[nums].astype(float)
@@ -264,15 +270,16 @@ def _dates(index: pd.Index, values: np.ndarray, codes: np.ndarray) -> Column:
         why.update({int(index[i]): ("serial_date",) for i in nums[ok]})
     strs = np.flatnonzero(codes == STR)
     if len(strs):
-        text = pd.Series([v.translate(CODE_TABLE).strip() for v in values[strs]], dtype=object)
-        blank[strs] = (text == "").to_numpy()
+        at, distinct = pd.factorize(values[strs])
+        text = pd.Series([v.translate(CODE_TABLE).strip() for v in distinct], dtype=object)
+        blank[strs] = (text == "").to_numpy()[at]
         parts = text.str.extract(DATE_RE).fillna(text.str.extract(COMPACT_DATE_RE))
         parsed = pd.to_datetime(
             {k: pd.to_numeric(parts[k], errors="coerce") for k in ("year", "month", "day")},
             errors="coerce",
-        )
-        out[strs] = parsed.to_numpy(dtype="datetime64[ns]")
-        why.update({int(index[i]): ("text_date",) for i in strs[parsed.notna().to_numpy()]})
+        ).to_numpy(dtype="datetime64[ns]")[at]
+        out[strs] = parsed
+        why.update({int(index[i]): ("text_date",) for i in strs[~np.isnat(parsed)]})
     invalid = ~blank & np.isnat(out)
     fixed = pd.Series(False, index=index)
     fixed.loc[list(why)] = True

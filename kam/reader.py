@@ -72,7 +72,7 @@ def _read_pairs(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list
     cells: dict[str, tuple[int, str]] = {}
     values: dict[str, Any] = {}
     findings: list[Finding] = []
-    for r, row in enumerate(sheet.rows[:200]):
+    for r, row in enumerate(sheet.top(200)):
         label = row[0] if row else None
         f = index.get(norm_name(label))
         if f is None or f.id in cells:
@@ -102,14 +102,26 @@ def _find_header(form: Form, rows: list[list[Any]]) -> tuple[int, int]:
     return best, best_hits
 
 
-def _read_table(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list[Finding]]:
+def _table_parts(sheet: RawSheet, h: int, hits: int) -> tuple[list[Any], pd.DataFrame]:
+    """The header row's cells and the rows below it (columns 0, 1, ...) of a table sheet."""
+    if sheet.native_columns:  # rectangular: no row lists needed
+        cols = sheet.columns
+        header = [c[h] for c in cols] if hits and sheet.height else []
+        if sheet.height <= h + 1:
+            return header, pd.DataFrame()
+        return header, pd.DataFrame({i: c[h + 1 :] for i, c in enumerate(cols)}, dtype=object)
     rows = sheet.rows
-    h, hits = _find_header(form, rows)
     header = rows[h] if rows and hits else []
+    body = pd.DataFrame(rows[h + 1 :], dtype=object) if len(rows) > h + 1 else pd.DataFrame()
+    return header, body
+
+
+def _read_table(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list[Finding]]:
+    h, hits = _find_header(form, sheet.top(HEADER_SCAN_ROWS))
+    header, body = _table_parts(sheet, h, hits)
     index = HEADER_INDEX[form.id]
     positions: dict[str, int] = {}
     findings: list[Finding] = []
-    body = pd.DataFrame(rows[h + 1 :], dtype=object) if len(rows) > h + 1 else pd.DataFrame()
     body.index = pd.RangeIndex(h + 2, h + 2 + len(body))
     for c, text in enumerate(header):
         f = index.get(norm_name(text))

@@ -66,8 +66,12 @@ class SheetData:
         rows = mask.index.to_numpy()[hit]
         values = self.raw[field_id].to_numpy(dtype=object)[hit]
         base = params or {}
+        letter = self.letters.get(field_id) if self.cells is None else None
         for row, value in zip(rows.tolist(), values.tolist(), strict=True):
-            r, cell = self.locate(field_id, row)
+            if self.cells is None:
+                r, cell = row, (f"{letter}{row}" if letter else None)
+            else:
+                r, cell = self.locate(field_id, row)
             extra = per_row(row) if per_row else {}
             yield Finding(
                 rule=rule,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from kam.checks import CheckContext
 from kam.findings import Finding
 from kam.forms import Kind
+from validators.distinct import per_distinct
 
 RULE = "email"
 EMAIL_RE = (
@@ -19,6 +20,6 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for data, f in ctx.fields(lambda f: f.kind is Kind.EMAIL):
         values = data.frame[f.id]
         present = values.notna()
-        ok = values[present].astype(str).str.match(EMAIL_RE)
-        bad = present & ~ok.reindex(values.index, fill_value=True)
+        ok = per_distinct(values, lambda v: v.astype(str).str.match(EMAIL_RE), blank=True)
+        bad = present & ~ok
         yield from data.emit(ctx.file, RULE, f.id, bad)

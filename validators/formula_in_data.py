@@ -21,14 +21,14 @@ LEADING = frozenset("=@+-")
 
 def formula_like(raw: pd.Series) -> pd.Series:
     """True where a raw cell is text that Excel would treat as a formula."""
-    values = raw.to_numpy(dtype=object)
-    # Cheap first pass over the column; the regex only sees the rare candidates.
-    picks = [i for i, v in enumerate(values) if type(v) is str and v[:1] in LEADING]
-    mask = np.zeros(len(values), dtype=bool)
-    for i in picks:
-        text = values[i]
-        mask[i] = text[0] in "=@" or not HARMLESS_SIGN.match(text)
-    return pd.Series(mask, index=raw.index)
+    # Each distinct value once (a str only ever equals a str, so mixed columns are safe);
+    # a cheap first pass, then the regex only sees the rare candidates.
+    codes, distinct = pd.factorize(raw.to_numpy(dtype=object))
+    hits = np.zeros(len(distinct) + 1, dtype=bool)  # the last slot: blanks (code -1)
+    for i, v in enumerate(distinct.tolist()):
+        if type(v) is str and v[:1] in LEADING:
+            hits[i] = v[0] in "=@" or not HARMLESS_SIGN.match(v)
+    return pd.Series(hits[codes], index=raw.index)
 
 
 def _mask(data: SheetData, field_id: str) -> pd.Series:

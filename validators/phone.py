@@ -8,6 +8,7 @@ from kam.checks import CheckContext
 from kam.findings import Finding
 from kam.forms import Kind
 from kam.phone import phone_ok_mask
+from validators.distinct import per_distinct
 
 RULE = "phone"
 
@@ -16,5 +17,5 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for data, f in ctx.fields(lambda f: f.kind is Kind.PHONE):
         values = data.frame[f.id]
         present = values.notna()
-        ok = phone_ok_mask(values[present]).reindex(values.index, fill_value=True)
+        ok = per_distinct(values, phone_ok_mask, blank=True)
         yield from data.emit(ctx.file, RULE, f.id, present & ~ok)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from kam.checks import CheckContext
 from kam.findings import Finding
 from kam.forms import KEY_FORM
-from kam.uscc import uscc_checksum_mask
+from validators.uscc import code_masks
 
 RULE = "unknown_customer"
 
@@ -17,8 +17,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if roster is None or "uscc" not in roster.present:
         return  # missing_sheet / missing_column already say why nothing can be matched
     known = set(roster.frame["uscc"].dropna())
-    for data, f in ctx.fields(lambda f: f.ref == KEY_FORM.id):
+    fields = list(ctx.fields(lambda f: f.ref == KEY_FORM.id))
+    masks = code_masks([data.frame[f.id] for data, f in fields])
+    for (data, f), (_, checksum_ok) in zip(fields, masks, strict=True):
         values = data.frame[f.id]
         # A malformed code is reported by uscc_format/uscc_checksum, not here as well.
-        checkable = ctx.valid(data, f.id) & uscc_checksum_mask(values)
+        checkable = ctx.valid(data, f.id) & checksum_ok
         yield from data.emit(ctx.file, RULE, f.id, checkable & ~values.isin(known))

@@ -1,15 +1,20 @@
-"""Read a workbook file into a RawBook safely: sniff the bytes, then parse in a child process.
+"""Read a workbook file into a RawBook safely: sniff the bytes, then parse in child processes.
 
 load_raw() is the only way kam reads a file from disk. The format is decided from the
-bytes (kam.io.sniff); python-calamine then reads every sheet in a child process under
-memory, CPU and time limits (kam.io.isolate), while a second child finds formula cells
-and error texts in the worksheet XML (kam.io.sheet_scan), which calamine does not report.
+bytes (kam.io.sniff); the sheets are then shared out to child processes (one per core,
+kam.io.isolate: memory, CPU and time limits). Each child finds formula cells and error
+texts in its sheets' XML (kam.io.sheet_scan), which calamine does not report, then reads
+each sheet as Arrow columns (kam.io.fast_read) where that is exact, else with
+python-calamine as rows.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
-from collections.abc import Iterator
+import logging
+import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +24,13 @@ import python_calamine as calamine
 
 from kam.errors import KamError
 from kam.findings import column_letter
+from kam.io import fast_read
+from kam.io.fast_read import PackedColumns, read_columns, shared_strings_hold_nulls, unpack_columns
 from kam.io.grid_codec import PackedGrid, pack_grid, unpack_grid
-from kam.io.isolate import Isolated, run_isolated
+from kam.io.isolate import Isolated
 from kam.io.raw import RawBook, RawSheet
 from kam.io.refusals import refuse
-from kam.io.sheet_scan import SheetMarks, scan_parts
+from kam.io.sheet_scan import SheetMarks, part_contains, scan_parts
 from kam.io.sniff import sniff
 
 
@@ -56,6 +63,7 @@ class ReadLimits:
     max_cells: int = 30_000_000  # from <dimension ref> of each sheet, and calamine's range
     timeout_s: float = 60.0
     memory_bytes: int = 4 * 2**30  # address space each reading child may add
+    workers: int = 2  # child processes that read sheets at the same time
 
 
 DEFAULT_LIMITS = ReadLimits()
@@ -63,7 +71,7 @@ _SKIPPED_KINDS = (calamine.SheetTypeEnum.ChartSheet, calamine.SheetTypeEnum.Dial
 
 
 def load_raw(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> RawBook:
-    """Read every sheet's cell values (python-calamine) and formula-cell positions, isolated.
+    """Read every sheet's cell values and formula-cell positions, isolated.
 
     Raises kam.errors.UnreadableFileError(file, reason_zh, reason_en) for anything it
     cannot read safely; the file is named by its base name.
@@ -71,21 +79,105 @@ def load_raw(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> RawBook:
     path = Path(path)
     file = path.name
     package = sniff(path, limits)
-    # Both children run at once: the XML scan costs about half of calamine's parse.
-    scan = Isolated(scan_parts, (str(path), package.data_parts()), limits, file)
+    parts = package.data_parts()
+    jobs = [
+        Isolated(read_sheets, (str(path), group, package.shared_strings, limits), limits, file)
+        for group in _share_out(path, parts, limits.workers)
+    ]
     try:
-        grids = run_isolated(read_grids, (str(path), limits), limits, file)
-        marks = scan.result()
+        read = {name: (payload, marks) for job in jobs for name, payload, marks in job.result()}
     finally:
-        scan.cancel()
+        for job in jobs:
+            job.cancel()
     sheets: dict[str, RawSheet] = {}
     with _gc_paused():
-        for name, packed in grids:
-            rows = unpack_grid(packed)
-            sheet_marks = marks.get(name, SheetMarks())
-            _put_errors(rows, sheet_marks.errors)
-            sheets[name] = RawSheet(name, rows, sheet_marks.formulas)
+        for name in parts:
+            if name not in read:
+                continue
+            payload, sheet_marks = read[name]
+            if isinstance(payload, PackedColumns):
+                sheet = RawSheet(name, None, sheet_marks.formulas, columns=unpack_columns(payload))
+            else:
+                sheet = RawSheet(name, unpack_grid(payload), sheet_marks.formulas)
+            _put_errors(sheet, sheet_marks.errors)
+            sheets[name] = sheet
+    if not sheets:
+        raise refuse(file, "no_sheets")
     return RawBook(file=file, sheets=sheets)
+
+
+def _share_out(path: Path, parts: dict[str, str], workers: int) -> list[list[tuple[str, str]]]:
+    """Sheets in groups of about equal XML size, one group per child (largest first)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            sizes = {n: zf.getinfo(p).file_size for n, p in parts.items()}
+    except (zipfile.BadZipFile, KeyError, OSError):
+        sizes = dict.fromkeys(parts, 0)
+    groups: list[list[tuple[str, str]]] = [[] for _ in range(max(1, workers))]
+    loads = [0] * len(groups)
+    for name in sorted(parts, key=lambda n: -sizes[n]):
+        i = loads.index(min(loads))
+        groups[i].append((name, parts[name]))
+        loads[i] += sizes[name] + 1
+    return [g for g in groups if g]
+
+
+def read_sheets(
+    path: str, sheets: list[tuple[str, str]], strings_part: str, limits: ReadLimits
+) -> list[tuple[str, PackedColumns | PackedGrid, SheetMarks]]:
+    """Child side: marks and values of the given (sheet, part) pairs."""
+    file = Path(path).name
+    marks = scan_parts(path, dict(sheets))
+    columns: dict[str, PackedColumns] = {}
+    reader = _fast_reader(path)
+    if reader is not None:
+        strings_null = functools.cache(lambda: _nulls_possible(path, strings_part))
+        with _gc_paused():
+            for name, part in sheets:
+                inline = functools.cache(lambda p=part: part_contains(path, p, b"inlineStr"))
+                nulls = functools.partial(_either, strings_null, inline)
+                packed = read_columns(reader, name, marks[name], nulls)
+                if packed is not None:
+                    _check_size(file, name, packed.height, packed.width, limits)
+                    columns[name] = packed
+    slow = [name for name, _ in sheets if name not in columns]
+    grids = dict(read_grids(path, limits, slow)) if slow else {}
+    out: list[tuple[str, PackedColumns | PackedGrid, SheetMarks]] = []
+    for name, _ in sheets:
+        payload = columns.get(name) or grids.get(name)
+        if payload is not None:
+            out.append((name, payload, marks[name]))
+    return out
+
+
+def _either(*tests: Callable[[], bool]) -> bool:
+    return any(test() for test in tests)
+
+
+def _fast_reader(path: str) -> Any:
+    """A fastexcel reader of the file, or None (not installed, or it cannot open the file)."""
+    if fast_read.fastexcel is None or fast_read.nanoarrow is None:
+        return None
+    try:
+        # It logs a warning for each empty column: not news, and this is a child's stderr.
+        logging.getLogger("fastexcel").setLevel(logging.ERROR)
+        return fast_read.fastexcel.read_excel(path)
+    except Exception:  # python-calamine reads it then, and says why if it cannot
+        return None
+
+
+def _nulls_possible(path: str, strings_part: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return shared_strings_hold_nulls(zf, strings_part)
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError):
+        return True
+
+
+def _check_size(file: str, name: str, rows: int, cols: int, limits: ReadLimits) -> None:
+    if rows > limits.max_rows or cols > limits.max_cols or rows * cols > limits.max_cells:
+        ref = f"A1:{column_letter(cols - 1)}{rows}"
+        raise refuse(file, "dimension", sheet=name, ref=ref, rows=rows, cols=cols)
 
 
 @contextmanager
@@ -102,8 +194,10 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_grids(path: str, limits: ReadLimits) -> list[tuple[str, PackedGrid]]:
-    """Child side: every non-chart sheet's values from A1, packed for the trip back."""
+def read_grids(
+    path: str, limits: ReadLimits, names: list[str] | None = None
+) -> list[tuple[str, PackedGrid]]:
+    """Child side: values from A1 of the named (default: every non-chart) sheets, packed."""
     file = Path(path).name
     try:
         # from_path picks the format by extension; the bytes were sniffed, so go by them.
@@ -115,7 +209,7 @@ def read_grids(path: str, limits: ReadLimits) -> list[tuple[str, PackedGrid]]:
             grids = [
                 (meta.name, pack_grid(_sheet_rows(book, meta.name, file, limits)))
                 for meta in book.sheets_metadata
-                if meta.typ not in _SKIPPED_KINDS
+                if meta.typ not in _SKIPPED_KINDS and (names is None or meta.name in names)
             ]
     except calamine.PasswordError as exc:
         raise refuse(file, "encrypted") from exc
@@ -125,7 +219,7 @@ def read_grids(path: str, limits: ReadLimits) -> list[tuple[str, PackedGrid]]:
         raise refuse(file, "parse_xml", error=_short(exc)) from exc
     except calamine.CalamineError as exc:
         raise refuse(file, "parse_failed", error=_short(exc)) from exc
-    if not grids:
+    if not grids and names is None:
         raise refuse(file, "no_sheets")
     return grids
 
@@ -137,11 +231,9 @@ def _sheet_rows(
     start, end = sheet.start, sheet.end
     if start is None or end is None:
         return []
-    rows, cols = end[0] + 1, end[1] + 1
     # The sniff trusted <dimension>; this is the range calamine actually found.
-    if rows > limits.max_rows or cols > limits.max_cols or rows * cols > limits.max_cells:
-        ref = f"A1:{column_letter(cols - 1)}{rows}"
-        raise refuse(file, "dimension", sheet=name, ref=ref, rows=rows, cols=cols)
+    _check_size(file, name, end[0] + 1, end[1] + 1, limits)
+    rows, cols = end[0] + 1, end[1] + 1
     grid = sheet.to_python(skip_empty_area=False)
     return _from_a1(grid, start, rows, cols)
 
@@ -157,8 +249,15 @@ def _from_a1(
     return [[""] * cols for _ in range(top)] + [pad + row for row in grid]
 
 
-def _put_errors(rows: list[list[Any]], errors: dict[tuple[int, int], str]) -> None:
+def _put_errors(sheet: RawSheet, errors: dict[tuple[int, int], str]) -> None:
     """Error cells come from calamine as "": put their text (e.g. "#DIV/0!") back."""
+    if sheet.native_columns:
+        cols = sheet.columns
+        for (r, c), text in errors.items():
+            if c < len(cols) and r < len(cols[c]) and cols[c][r] in ("", None):
+                cols[c][r] = text
+        return
+    rows = sheet.rows
     for (r, c), text in errors.items():
         if r < len(rows) and c < len(rows[r]) and rows[r][c] in ("", None):
             rows[r][c] = text

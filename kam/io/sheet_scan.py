@@ -36,6 +36,7 @@ _VALUE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>([^<]*)<")
 _CELL_END = re.compile(rb"</" + _P + rb"c\s*>")
 _ROW_END = re.compile(rb"</" + _P + rb"row\s*>")
 _TOKEN = re.compile(rb"<(/?)" + _P + rb"(row|c|f|v)([\s/>])")
+_ISO_DATE = re.compile(rb"\st\s*=\s*[\"']d[\"']")
 CHUNK = 8 << 20
 
 Cell = tuple[int, int]
@@ -47,6 +48,7 @@ class SheetMarks:
 
     formulas: set[Cell] = field(default_factory=set)
     errors: dict[Cell, str] = field(default_factory=dict)
+    iso_dates: bool = False  # t="d" cells
 
 
 class _NoRef(Exception):
@@ -76,6 +78,17 @@ def scan_stream(fh: IO[bytes], chunk: int = CHUNK) -> SheetMarks:
     for segment in _segments(fh, chunk):
         _scan_segment(segment, marks)
     return marks
+
+
+def part_contains(path: str, part: str, needle: bytes) -> bool:
+    """Whether a zip member's bytes hold needle (streamed; needle shorter than a chunk)."""
+    with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
+        tail = b""
+        while chunk := fh.read(CHUNK):
+            if needle in tail + chunk[: len(needle)] or needle in chunk:
+                return True
+            tail = chunk[-len(needle) :]
+    return False
 
 
 def _segments(fh: IO[bytes], size: int) -> Iterator[bytes]:
@@ -121,7 +134,13 @@ def _ref(tag: bytes) -> Cell:
 
 def _scan_segment(segment: bytes, marks: SheetMarks) -> None:
     # Patterns that start with a literal are searched fast by re; a leading class is not.
-    for m in chain(_F_PLAIN.finditer(segment), _F_PREFIXED.finditer(segment)):
+    # bytes.find is faster still (memchr for one byte): most segments hold no formula, no
+    # error and no single quote at all.
+    quote = b"'" in segment
+    if not marks.iso_dates and (b'"d"' in segment or (quote and b"'d'" in segment)):
+        marks.iso_dates = _ISO_DATE.search(segment) is not None
+    has_f = b"f" in segment and (b"<f" in segment or b":f" in segment)
+    for m in chain(_F_PLAIN.finditer(segment), _F_PREFIXED.finditer(segment)) if has_f else ():
         start = segment.rfind(b"<", 0, m.start() + 1)
         tag = _FORMULA.match(segment, start) if start >= 0 else None
         if tag is None or tag.end() != m.end():
@@ -130,7 +149,8 @@ def _scan_segment(segment: bytes, marks: SheetMarks) -> None:
         # <f> is the first child of <c>; anything else (e.g. <xm:f> in extLst) is not a cell.
         if found and found[1].rstrip().endswith(b">") and not found[1].rstrip().endswith(b"/>"):
             marks.formulas.add(_ref(found[1]))
-    for m in chain(_E_DOUBLE.finditer(segment), _E_SINGLE.finditer(segment)):
+    has_e = b't="e"' in segment or (quote and b"t='e'" in segment)
+    for m in chain(_E_DOUBLE.finditer(segment), _E_SINGLE.finditer(segment)) if has_e else ():
         found = _cell_at(segment, m.start())
         if found is None or not segment[m.start() - 1 : m.start()].isspace():
             continue

@@ -64,6 +64,7 @@ class Package:
 
     workbook: str
     sheets: tuple[SheetPart, ...]
+    shared_strings: str = ""  # zip member of the shared string table ("" if none)
 
     def data_parts(self) -> dict[str, str]:
         """Sheet name -> worksheet part, for sheets that hold cells."""
@@ -240,7 +241,10 @@ def _find_sheets(zf: zipfile.ZipFile, file: str) -> Package:
         if _norm(part) not in names:
             raise refuse(file, "missing_sheet_part", sheet=el.get("name", ""))
         sheets.append(SheetPart(el.get("name", ""), names[_norm(part)], kind))
-    package = Package(workbook, tuple(sheets))
+    strings = [
+        names[_norm(p)] for k, p in rels.values() if k == "sharedStrings" and _norm(p) in names
+    ]
+    package = Package(workbook, tuple(sheets), strings[0] if strings else "")
     if not package.data_parts():
         raise refuse(file, "no_sheets")
     return package

@@ -1,0 +1,136 @@
+"""The column-wise fastexcel path gives exactly the values python-calamine gives.
+
+kam.io.fast_read takes a sheet only where that is exact and hands every other sheet back to
+python-calamine; these tests read the same files both ways and compare every cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kam.errors import UnreadableFileError
+from kam.io import fast_read
+from kam.io.files import ReadLimits, load_raw
+from kam.io.raw import RawBook
+from kam.sample import QuarterSettings, write_quarter
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "calamine-tests"
+LIMITS = ReadLimits(timeout_s=15)
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    def read() -> RawBook | str:
+        try:
+            return load_raw(path, LIMITS)
+        except UnreadableFileError as err:
+            return err.reason
+
+    fast = read()
+    with monkeypatch.context() as m:
+        m.setattr(fast_read, "fastexcel", None)  # the reading children are forked: they see it
+        slow = read()
+    return fast, slow
+
+
+def _assert_same(fast: object, slow: object) -> None:
+    if isinstance(slow, str) or isinstance(fast, str):
+        assert fast == slow
+        return
+    assert isinstance(fast, RawBook) and isinstance(slow, RawBook)
+    assert list(fast.sheets) == list(slow.sheets)
+    for name, sheet in slow.sheets.items():
+        other = fast.sheets[name]
+        assert other.formulas == sheet.formulas, name
+        assert len(other.rows) == len(sheet.rows), name
+        for r, (a, b) in enumerate(zip(other.rows, sheet.rows, strict=True)):
+            assert [(type(v), v) for v in a] == [(type(v), v) for v in b], (name, r + 1)
+
+
+def test_fastexcel_is_installed() -> None:
+    assert fast_read.fastexcel is not None and fast_read.nanoarrow is not None
+
+
+def test_sample_quarter_reads_the_same_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [p for p, _ in write_quarter(tmp_path, QuarterSettings()) if p.suffix == ".xlsx"]
+    taken = 0
+    for path in files:
+        fast, slow = _both(path, monkeypatch)
+        _assert_same(fast, slow)
+        if isinstance(fast, RawBook):  # the quarter plants one fake .xlsx (a CSV)
+            taken += sum(s.native_columns for s in fast.sheets.values())
+    assert taken > len(files)  # the fast path is really used on clean sheets
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.xls[xm]")), ids=lambda p: p.name)
+def test_corpus_reads_the_same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _assert_same(*_both(path, monkeypatch))
+
+
+# Cells a branch file holds: the strings fastexcel would read as null, spaces, formula-like
+# text, numbers, whole-day and timed dates, times of day, early-1900 dates, booleans, blanks.
+CELLS = st.one_of(
+    st.sampled_from(["NA", "null", "N/A", "nan", "None", " ", "=1+1", "+86 138", "abc", "中文"]),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=8),
+    st.integers(-(10**9), 10**9),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.datetimes(min_value=dt.datetime(1899, 12, 31), max_value=dt.datetime(2100, 1, 1)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)),
+    st.times().map(lambda t: t.replace(microsecond=0)),
+    st.booleans(),
+    st.none(),
+)
+# A column mostly of one kind (the case the fast path takes), sometimes mixed.
+COLUMN = st.one_of(
+    st.lists(CELLS, min_size=1, max_size=12),
+    CELLS.flatmap(lambda v: st.lists(st.just(v), min_size=1, max_size=12)),
+    st.lists(st.one_of(st.none(), st.sampled_from(["NA", "x", "null"])), min_size=1, max_size=6),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(columns=st.lists(COLUMN, min_size=1, max_size=4), header_gap=st.booleans())
+def test_random_sheets_read_the_same_both_ways(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    columns: list[list[object]],
+    header_gap: bool,
+) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表"
+    for c, values in enumerate(columns, start=1):
+        if not (header_gap and c == 2):
+            ws.cell(1, c, f"列{c}")
+        for r, value in enumerate(values, start=2):
+            cell = ws.cell(r, c, value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # text, not a formula
+    path = tmp_path_factory.mktemp("fast") / "t.xlsx"
+    wb.save(path)
+    _assert_same(*_both(path, monkeypatch))
+
+
+def test_typed_columns_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["名称", "金额", "日期", "是否"])
+    for i in range(50):
+        ws.append([f"公司{i}", i * 1.5, dt.datetime(2026, 1, 1 + i % 28, 9 * (i % 2)), i % 3 == 0])
+    path = tmp_path / "typed.xlsx"
+    wb.save(path)
+    fast, slow = _both(path, monkeypatch)
+    _assert_same(fast, slow)
+    assert isinstance(fast, RawBook) and fast.sheets["Sheet"].native_columns
+    assert isinstance(slow, RawBook) and not slow.sheets["Sheet"].native_columns

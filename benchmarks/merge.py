@@ -46,6 +46,7 @@ from _inbox import QUARTERS, InboxSpec, build_inbox
 
 from kam.register import MergeSettings, merge
 from kam.register.columns import REGISTER_FILENAME
+from kam.register.merge import Step
 
 TODAY = dt.date(2026, 10, 20)
 GIB = 2**30
@@ -85,7 +86,8 @@ def ours(inbox: Path, register: Path, profile: Path | None = None) -> dict[str, 
     """kam.register.merge, timed by phase from its own progress messages."""
     marks: list[tuple[str, float]] = [("读取现有名录", time.perf_counter())]
 
-    def progress(msg: str) -> None:
+    def progress(step: Step) -> None:
+        msg = str(step)
         if msg.startswith("[1/"):
             marks.append(("读取并校验全部文件", time.perf_counter()))
         elif not msg.startswith("["):

@@ -139,8 +139,8 @@ def merge(
         result = run_merge(settings)
         render.print_json(result.to_json())
     else:
-        with render.err.status("合并中…") as status:
-            result = run_merge(settings, progress=status.update)
+        with render.merge_progress() as progress:
+            result = run_merge(settings, progress)
         render.merge_summary(result)
     raise typer.Exit(EXIT_DATA_ERRORS if result.has_errors else EXIT_OK)
 

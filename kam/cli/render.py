@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kam.findings import Report
@@ -16,7 +18,7 @@ from kam.messages import Severity
 if TYPE_CHECKING:
     import datetime as dt
 
-    from kam.register.merge import MergeResult
+    from kam.register.merge import MergeResult, Step
     from kam.risk import RiskResult
     from kam.tier_report import TierReport
 
@@ -168,6 +170,19 @@ STATUS_TEXT = {
 }
 
 
+@contextmanager
+def merge_progress() -> Iterator[Callable[[Step], None]]:
+    """A progress bar on stderr that moves one step per branch file read."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("合并中…", total=None)
+
+        def update(step: Step) -> None:
+            bar.update(task, description=step.text, completed=step.done, total=step.total)
+
+        yield update
+
+
 def merge_summary(result: MergeResult) -> None:
     """One row per file, the totals, conflicts and branches that did not submit."""
     rows = [
@@ -196,5 +211,28 @@ def merge_summary(result: MergeResult) -> None:
         out.print(f"[yellow]归属冲突[/] {c.key} {c.name or ''}：{claims}。{c.reason}")
     if result.missing_branches:
         out.print(f"[yellow]未报送单位[/]：{'、'.join(result.missing_branches)}")
+    if result.cut_cells:
+        cells = "、".join(result.cut_cells[:10]) + ("等" if len(result.cut_cells) > 10 else "")
+        n = len(result.cut_cells)
+        out.print(f"[yellow]超长文本[/] {n} 处超过 Excel 单元格上限，已截断：{cells}")
+    hand_edits(result)
     if not result.written:
         out.print("所有文件均已合并过，名录未改动。")
+
+
+def hand_edits(result: MergeResult) -> None:
+    """What became of HQ's hand edits in the old register: kept, removed, or lost (listed)."""
+    edits = result.edits
+    if not edits.known or not (edits.kept or edits.removed or edits.lost):
+        return
+    out.print(f"手工修改：保留 {edits.kept} 行，手工删除 {edits.removed} 行。")
+    if edits.lost:
+        simple_table(
+            f"未能保留的手工修改（{len(edits.lost)} 处）",
+            ["工作表", "行", "客户", "列", "手工值", "新值", "原因"],
+            [
+                [e.sheet, e.row or "", e.key or "", "、".join(e.columns), e.hand_value,
+                 e.new_value, e.reason]
+                for e in edits.lost
+            ],
+        )  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from kam.register.columns import (
     SOURCES,
     SUBMISSIONS,
 )
+from kam.register.edits import EditReport, judge
 from kam.register.intake import (
     REJECTED as REJECTED_STATUS,
 )
@@ -74,6 +75,7 @@ class MergeResult:
     missing_branches: list[str]
     written: bool = True  # False when every file was unchanged
     cut_cells: list[str] | None = None  # texts cut at Excel's cell limit
+    edits: EditReport = field(default_factory=EditReport)  # HQ's hand edits: kept or lost
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,8 @@ class MergeResult:
             "totals": self.totals,
             "missing_branches": self.missing_branches,
             "written": self.written,
+            "cut_cells": list(self.cut_cells or ()),
+            "hand_edits": self.edits.to_json(),
         }
 
     @property
@@ -98,9 +102,22 @@ def inbox_files(inbox: Path) -> list[Path]:
     )
 
 
-def merge(settings: MergeSettings, progress: Callable[[str], None] | None = None) -> MergeResult:
+@dataclass(frozen=True)
+class Step:
+    """A progress report of a merge: what it is doing, and how many of the files are read."""
+
+    text: str
+    done: int
+    total: int
+    reading: bool = False  # True while files are read, False for the phases after
+
+    def __str__(self) -> str:
+        return f"[{self.done + 1}/{self.total}] {self.text}" if self.reading else self.text
+
+
+def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = None) -> MergeResult:
     """Merge every file of the inbox into the register; see the module docstring."""
-    say = progress or (lambda _msg: None)
+    report = progress or (lambda _step: None)
     register = Path(settings.register)
     rules = settings.rules or load_rules()
     today = settings.today or dt.date.today()
@@ -114,7 +131,7 @@ def merge(settings: MergeSettings, progress: Callable[[str], None] | None = None
         outcomes: list[FileOutcome] = []
         intakes: list[Intake] = []
         for i, path in enumerate(files, start=1):
-            say(f"[{i}/{len(files)}] 读取 {path.name}")
+            report(Step(f"读取 {path.name}", i - 1, len(files), reading=True))
             sha = file_hash(path)
             if sha in known:
                 outcomes.append(_unchanged(known[sha], path.name))
@@ -124,14 +141,16 @@ def merge(settings: MergeSettings, progress: Callable[[str], None] | None = None
             outcomes.append(intake.outcome)
         _supersede(intakes)
         if not intakes:
-            say("所有文件均未变化，名录保持不变")
+            report(Step("所有文件均未变化，名录保持不变", len(files), len(files)))
             own = resolve(prev.tables.get("roster", _blank_claims()))
             return _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
-        say("合并数据、判定归属、计算等级")
+        report(Step("合并数据、判定归属、计算等级", len(files), len(files)))
         data, conflicts = _build(prev, intakes, rules, settings.branches)
-        say(f"写入 {register.name}")
+        report(Step(f"写入 {register.name}", len(files), len(files)))
         write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
-        return _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
+        result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
+        result.edits = judge(prev.edits, data.written, data.roster, prev.hq, _replaced(intakes))
+        return result
 
 
 def _result(
@@ -225,7 +244,7 @@ def _build(
 ) -> tuple[RegisterData, list[Conflict]]:
     """The next register's content from the old one and the new files."""
     merged = [it for it in intakes if it.outcome.status != REJECTED_STATUS]
-    replaced = {(it.outcome.branch, it.outcome.quarter) for it in merged}
+    replaced = _replaced(intakes)
     names = {it.outcome.file for it in intakes}
     now = dt.datetime.now().replace(microsecond=0)
     stores: dict[str, pd.DataFrame] = {}
@@ -267,6 +286,15 @@ def _build(
         risk_rules=rules.risk,
     )
     return data, own.conflicts
+
+
+def _replaced(intakes: list[Intake]) -> set[tuple[Any, Any]]:
+    """The (branch, quarter) slots whose stored rows the merged files replace."""
+    return {
+        (it.outcome.branch, it.outcome.quarter)
+        for it in intakes
+        if it.outcome.status != REJECTED_STATUS
+    }
 
 
 def _slot_mask(frame: pd.DataFrame, unit_col: str, slots: set[tuple[Any, Any]]) -> pd.Series:

@@ -26,6 +26,8 @@ from kam.register.columns import (
     REJECTED,
     SOURCES,
 )
+from kam.register.edits import EditScan, scan_sheet
+from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
 
 YES = "是"
 
@@ -39,6 +41,7 @@ class Previous:
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_sources
     hq: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> HQ column values
     view: pd.DataFrame = field(default_factory=pd.DataFrame)  # the old 集团大客户名录 rows
+    edits: EditScan = field(default_factory=EditScan)  # HQ's hand edits found in it
 
     @property
     def exists(self) -> bool:
@@ -85,7 +88,22 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:
             prev.tables[source_id] = _typed(sheets.get(form.sheet), form)
     prev.refused = _typed(sheets.get(REJECTED.sheet), REJECTED)
     prev.sources = _typed(sheets.get(SOURCES.sheet), SOURCES)
+    prev.edits = scan_edits(sheets)
     return prev
+
+
+def scan_edits(sheets: dict[str, list[list[Any]]]) -> EditScan:
+    """HQ's hand edits, found by the fingerprints the register was written with."""
+    scan = EditScan()
+    stored = Fingerprints.from_rows(sheets.get(FINGERPRINT_SHEET) or [])
+    if stored is None:
+        return scan
+    scan.known = True
+    for name in SPECS:
+        grid = sheets.get(name)
+        if grid:
+            scan_sheet(scan, name, grid, stored)
+    return scan
 
 
 _CLAIM_IDS = frozenset(

@@ -35,6 +35,7 @@ from kam.register.columns import (
     SUBMISSIONS,
     SUMMARY_SHEET,
 )
+from kam.register.fingerprints import FINGERPRINTS, SPECS, Fingerprints, canon
 from kam.rules import RiskRules
 
 CELL_LIMIT = 32767
@@ -65,6 +66,7 @@ class RegisterData:
     changes: pd.DataFrame
     sources: pd.DataFrame
     notes: list[str] = field(default_factory=list)  # cut texts, filled by the writer
+    written: Fingerprints = field(default_factory=Fingerprints)  # filled by the writer
     as_of: dt.date | None = None  # the evaluation date of the risk rules
     risk_rules: RiskRules = field(default_factory=RiskRules)
 
@@ -103,9 +105,10 @@ class _Cells:
         )
         self.notes = notes
 
-    def put(self, ws: Worksheet, r: int, c: int, value: object) -> None:
+    def put(self, ws: Worksheet, r: int, c: int, value: object) -> str:
+        """Write one value as data; returns it as it will read back (see fingerprints.canon)."""
         if value is None or value is pd.NaT:
-            return
+            return ""
         if isinstance(value, str):
             text = clean_text(value)
             if len(text) > CELL_LIMIT:
@@ -114,21 +117,25 @@ class _Cells:
                 self.notes.append(f"{ws.name}!{column_letter(c)}{r + 1}")
             if text:
                 ws.write_string(r, c, text)
-        elif isinstance(value, bool | np.bool_):
+            return canon(text)
+        if isinstance(value, bool | np.bool_):
             ws.write_boolean(r, c, bool(value))
-        elif isinstance(value, dt.datetime | dt.date | np.datetime64):
+            return canon(value)
+        if isinstance(value, dt.datetime | dt.date | np.datetime64):
             stamp = pd.Timestamp(value)
             if pd.isna(stamp):
-                return
+                return ""
             when = stamp.to_pydatetime().replace(tzinfo=None)
             fmt = self.date if when.time() == dt.time() else self.datetime
             ws.write_datetime(r, c, when, fmt)
-        elif isinstance(value, numbers.Real):
+            return canon(when)
+        if isinstance(value, numbers.Real):
             number = float(value)
-            if not math.isnan(number) and not math.isinf(number):
-                ws.write_number(r, c, number)
-        else:
-            self.put(ws, r, c, str(value))
+            if math.isnan(number) or math.isinf(number):
+                return ""
+            ws.write_number(r, c, number)
+            return canon(number)
+        return self.put(ws, r, c, str(value))
 
 
 def write_register(path: Path, data: RegisterData) -> list[str]:
@@ -136,11 +143,12 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": REG_ROSTER.sheet, "author": "KAM"})
     cells = _Cells(wb, data.notes)
-    roster_ws = _table(wb, cells, REG_ROSTER, data.roster)
+    prints = data.written = Fingerprints()
+    roster_ws = _table(wb, cells, REG_ROSTER, data.roster, prints)
     _risk_highlight(wb, roster_ws, REG_ROSTER, len(data.roster))
     for form in REG_TABLES:
         frame = data.tables.get(form.id, pd.DataFrame())
-        _cell_highlights(wb, _table(wb, cells, form, frame), form, len(frame), data)
+        _cell_highlights(wb, _table(wb, cells, form, frame, prints), form, len(frame), data)
     for form, frame in (
         (RISK_LIST, data.risks),
         (CONFLICTS, data.conflicts),
@@ -148,9 +156,11 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
         (SUBMISSIONS, data.submissions),
         (CHANGES, data.changes),
     ):
-        _table(wb, cells, form, frame)
+        _table(wb, cells, form, frame, prints)
     _summary(wb, cells, data.roster, data.risks)
     _table(wb, cells, SOURCES, data.sources).hide()
+    stored = pd.DataFrame(prints.to_rows(), columns=[f.id for f in FINGERPRINTS.fields])
+    _table(wb, cells, FINGERPRINTS, stored).very_hidden()
     wb.close()
     return data.notes
 
@@ -161,16 +171,26 @@ def write_blank_register(path: Path) -> Path:
     return path
 
 
-def _table(wb: xlsxwriter.Workbook, cells: _Cells, form: Form, frame: pd.DataFrame) -> Worksheet:
+def _table(
+    wb: xlsxwriter.Workbook,
+    cells: _Cells,
+    form: Form,
+    frame: pd.DataFrame,
+    prints: Fingerprints | None = None,
+) -> Worksheet:
     ws = wb.add_worksheet(form.sheet)
     for c, f in enumerate(form.fields):
         ws.set_column(c, c, f.width)
         ws.write_string(0, c, f.header, cells.header)
     ids = [f.id for f in form.fields]
     frame = frame.reindex(columns=ids)
+    spec = SPECS.get(form.sheet) if prints is not None else None
+    sink = prints.sheet(form.sheet) if prints is not None and spec is not None else None
+    put = cells.put
     for r, values in enumerate(frame.itertuples(index=False, name=None), start=1):
-        for c, value in enumerate(values):
-            cells.put(ws, r, c, value)
+        written = [put(ws, r, c, value) for c, value in enumerate(values)]
+        if sink is not None and spec is not None and any(written):
+            sink.add(written, spec, ids)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(frame), 1), len(ids) - 1)
     return ws

@@ -15,11 +15,11 @@ from kam.io.book import (
     MACRO_SUFFIXES,
     RANK,
     Book,
-    OpenpyxlBook,
     OverwriteSourceError,
     refuse_overwrite,
 )
 from kam.io.dropped import dropped_by_openpyxl
+from kam.io.openpyxl_book import OpenpyxlBook
 from kam.validate import ValidateSettings, validate_file
 
 __all__ = [

@@ -23,7 +23,7 @@ from addin import build, install
 from kam.cli.addin_cmd import addin_app
 from kam.errors import KamError
 from kam.forms import ROSTER
-from kam.io.book import OpenpyxlBook
+from kam.io.openpyxl_book import OpenpyxlBook
 from kam.template import TEMPLATE_FILENAME
 from macros import merge, new_template, risk_marks
 

@@ -25,8 +25,9 @@ from kam.annotate import annotate, annotate_file
 from kam.errors import KamError, UsageError
 from kam.findings import Finding, Report
 from kam.forms import CARDS, CONTRACTS, ROSTER
-from kam.io.book import MARK_COLORS, MARKS_SHEET, RESULTS_SHEET, OpenpyxlBook
+from kam.io.book import MARK_COLORS, MARKS_SHEET, RESULTS_SHEET
 from kam.io.dropped import dropped_by_openpyxl
+from kam.io.openpyxl_book import OpenpyxlBook
 from kam.io.raw import RawBook
 from kam.messages import Severity
 from kam.validate import ValidateSettings, validate_file

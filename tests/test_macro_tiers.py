@@ -9,7 +9,7 @@ import openpyxl
 from builders import INFO_OK, card_row, contract_row, roster_row
 
 from kam.forms import ROSTER
-from kam.io.book import OpenpyxlBook
+from kam.io.openpyxl_book import OpenpyxlBook
 from kam.template import Layout, write_submission
 from kam.uscc import make_uscc
 from macros.compute_tiers import compute_tiers, run

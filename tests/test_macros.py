@@ -10,7 +10,8 @@ from builders import card_row, contract_row, raw_book, roster_row, write_book
 
 from kam.errors import UnreadableFileError
 from kam.forms import ROSTER
-from kam.io.book import MARK_COLORS, MARKS_SHEET, RESULTS_SHEET, OpenpyxlBook
+from kam.io.book import MARK_COLORS, MARKS_SHEET, RESULTS_SHEET
+from kam.io.openpyxl_book import OpenpyxlBook
 from kam.messages import Severity
 from kam.validate import ValidateSettings
 from macros import clear_marks, validate

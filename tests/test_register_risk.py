@@ -87,7 +87,7 @@ def test_bankruptcy_tops_the_summary_sheet(tmp_path: Path) -> None:
 
 
 def test_risk_button_rewrites_levels_in_the_open_register(tmp_path: Path) -> None:
-    from kam.io.book import OpenpyxlBook
+    from kam.io.openpyxl_book import OpenpyxlBook
     from macros import risk_marks
 
     register = merged_register(tmp_path)

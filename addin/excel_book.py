@@ -6,6 +6,7 @@ module only moves values in and out of Excel with as few calls as it can.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from kam.io.raw import RawBook, RawSheet
 from kam.messages import Severity
 
 XL_SHEET_VERY_HIDDEN = 2
+MSO_FILE_DIALOG_FOLDER_PICKER = 4
 
 
 def caller_book() -> XlwingsBook:
@@ -61,7 +63,10 @@ class XlwingsBook:
 
     def __init__(self, book: xw.Book) -> None:
         self.book = book
+        self.app = book.app  # still there after close()
         self.name = book.name
+        full = Path(book.fullname)
+        self.path: Path | None = full if full.is_absolute() else None  # a new book: "Book1"
         self._records: dict[tuple[str, str], MarkRecord] | None = None
         self._next_row = 2  # the next free row of _kam_marks (row 1 holds the headers)
 
@@ -197,4 +202,28 @@ class XlwingsBook:
         self.book.save(str(path))
 
     def alert(self, title: str, text: str) -> None:
-        self.book.app.alert(text, title=title)
+        self.app.alert(text, title=title)
+
+    def pick_folder(self, title: str) -> Path | None:
+        if sys.platform == "darwin":  # Excel for Mac has no FileDialog object
+            script = f'POSIX path of (choose folder with prompt "{title}")'
+            done = subprocess.run(["osascript", "-e", script], capture_output=True, text=True)
+            chosen = done.stdout.strip() if done.returncode == 0 else ""
+        else:
+            dialog = self.app.api.FileDialog(MSO_FILE_DIALOG_FOLDER_PICKER)
+            dialog.Title = title
+            chosen = dialog.SelectedItems(1) if dialog.Show() == -1 else ""
+        return Path(chosen) if chosen else None
+
+    def status(self, text: str) -> None:
+        self.app.status_bar = text or False  # False hands the status bar back to Excel
+
+    def has_unsaved_changes(self) -> bool:
+        saved = self.book.api.saved.get() if sys.platform == "darwin" else self.book.api.Saved
+        return not saved
+
+    def close(self) -> None:
+        self.book.close()
+
+    def open_file(self, path: Path) -> None:
+        self.app.books.open(str(path))

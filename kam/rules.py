@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -79,16 +80,37 @@ class RiskRules(_Strict):
         return self
 
 
+class MergeRules(_Strict):
+    """Where HQ's register lives, which branches should submit, how many old registers to keep."""
+
+    register_file: str = ""  # "" = 集团大客户名录.xlsx in the folder holding the inbox folder
+    branches: list[str] = []
+    keep_history: int = Field(10, ge=0, le=1000)
+
+
 class Rules(_Strict):
     """Everything a user may tune without touching code."""
 
     tier: TierRules = TierRules()
     risk: RiskRules = RiskRules()
+    merge: MergeRules = MergeRules()
 
 
 def default_rules_text() -> str:
     """The documented default rules file, as shipped."""
     return resources.files("kam").joinpath("rules_default.toml").read_text(encoding="utf-8")
+
+
+RULES_ENV = "KAM_RULES"
+
+
+def user_rules_path() -> Path | None:
+    """The rules file the Excel buttons use: $KAM_RULES, else ~/.kam/rules.toml if present."""
+    named = os.environ.get(RULES_ENV, "").strip()
+    if named:
+        return Path(named).expanduser()
+    home = Path.home() / ".kam" / "rules.toml"
+    return home if home.is_file() else None
 
 
 def load_rules(path: Path | None = None) -> Rules:

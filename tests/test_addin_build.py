@@ -25,7 +25,7 @@ from kam.errors import KamError
 from kam.forms import ROSTER
 from kam.io.openpyxl_book import OpenpyxlBook
 from kam.template import TEMPLATE_FILENAME
-from macros import merge, new_template, risk_marks
+from macros import new_template, risk_marks
 
 UI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 BUTTONS = ["校验本簿", "清除标记", "计算等级", "合并报送", "风险标记", "新建模板"]
@@ -202,13 +202,6 @@ def open_book(path: Path) -> OpenpyxlBook:
     wb.active["A1"] = "x"
     wb.save(path)
     return OpenpyxlBook.open(path)
-
-
-def test_merge_button_points_to_the_cli(tmp_path: Path) -> None:
-    book = open_book(tmp_path / "总台账.xlsx")
-    merge.run(book)
-    ((title, text),) = book.alerts
-    assert title == merge.TITLE and "kam merge" in text and "暂不支持" in text
 
 
 def test_risk_button_on_a_book_that_is_not_a_register_says_so(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import typer
 from kam.cli import render
 from kam.cli.addin_cmd import addin_app
 from kam.errors import KamError, UsageError
-from kam.rules import Rules, load_rules
+from kam.rules import Rules, load_rules, user_rules_path
 from kam.validate import ValidateSettings, validate_file
 
 if TYPE_CHECKING:
@@ -63,7 +63,8 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
 
 
 def rules_from(path: Path | None) -> Rules:
-    return load_rules(path)
+    """--rules FILE, else the same file the Excel buttons use ($KAM_RULES, ~/.kam/rules.toml)."""
+    return load_rules(path or user_rules_path())
 
 
 @app.command()
@@ -115,7 +116,14 @@ def validate(
 @app.command()
 def merge(
     inbox: Annotated[Path, typer.Argument(help="本季度各分公司报送文件所在文件夹")],
-    register: Annotated[Path, typer.Option("--register", help="集团大客户名录工作簿（无则新建）")],
+    register: Annotated[
+        Path | None,
+        typer.Option(
+            "--register",
+            help="集团大客户名录工作簿（无则新建）。不填：规则文件 [merge] register_file，"
+            "否则报送文件夹旁的 集团大客户名录.xlsx",
+        ),
+    ] = None,
     branches: Annotated[
         Path | None,
         typer.Option("--branches", help="分公司清单（文本文件，每行一个单位），用于列出未报送单位"),
@@ -125,15 +133,15 @@ def merge(
     json: JsonOpt = False,
 ) -> None:
     """把一个季度的分公司报送合并进集团大客户名录（不丢数据，列出拒收与归属冲突）。"""
-    from kam.register.merge import MergeSettings
+    from kam.register.location import merge_settings
     from kam.register.merge import merge as run_merge
 
-    settings = MergeSettings(
+    settings = merge_settings(
+        inbox,
+        rules_from(rules),
         register=register,
-        inbox=inbox,
-        rules=rules_from(rules),
+        branches=read_branches(branches) if branches is not None else None,
         today=parse_date(today, "--today"),
-        branches=read_branches(branches),
     )
     if json:
         result = run_merge(settings)

@@ -162,14 +162,6 @@ def risk_table(result: RiskResult, as_of: dt.date) -> None:
     )
 
 
-STATUS_TEXT = {
-    "merged": "已合并",
-    "partial": "部分合并",
-    "rejected": "整份拒收",
-    "unchanged": "未变化",
-}
-
-
 @contextmanager
 def merge_progress() -> Iterator[Callable[[Step], None]]:
     """A progress bar on stderr that moves one step per branch file read."""
@@ -185,6 +177,8 @@ def merge_progress() -> Iterator[Callable[[Step], None]]:
 
 def merge_summary(result: MergeResult) -> None:
     """One row per file, the totals, conflicts and branches that did not submit."""
+    from kam.register.summary import STATUS_TEXT
+
     rows = [
         [
             f.file,
@@ -222,14 +216,16 @@ def merge_summary(result: MergeResult) -> None:
 
 def hand_edits(result: MergeResult) -> None:
     """What became of HQ's hand edits in the old register: kept, removed, or lost (listed)."""
+    from kam.register.edits import LOST_HEADERS
+
     edits = result.edits
     if not edits.known or not (edits.kept or edits.removed or edits.lost):
         return
     out.print(f"手工修改：保留 {edits.kept} 行，手工删除 {edits.removed} 行。")
     if edits.lost:
         simple_table(
-            f"未能保留的手工修改（{len(edits.lost)} 处）",
-            ["工作表", "行", "客户", "列", "手工值", "新值", "原因"],
+            f"未能保留的手工修改（{len(edits.lost)} 处，清单另存于 {edits.lost_file}）",
+            LOST_HEADERS,
             [
                 [e.sheet, e.row or "", e.key or "", "、".join(e.columns), e.hand_value,
                  e.new_value, e.reason]

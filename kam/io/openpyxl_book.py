@@ -90,6 +90,12 @@ class OpenpyxlBook:
         self.name = path.name
         self.wb = wb
         self.alerts: list[tuple[str, str]] = []  # what a macro would have shown
+        # Files have no application around them: the tests set and read these instead.
+        self.folder_choice: Path | None = None  # what pick_folder() answers
+        self.statuses: list[str] = []
+        self.unsaved = False
+        self.closed = False
+        self.opened: list[Path] = []
         self._cached: dict[str, dict[tuple[int, int], Any]] | None = None
         self._records: dict[tuple[str, str], MarkRecord] | None = None
 
@@ -311,6 +317,21 @@ class OpenpyxlBook:
     def alert(self, title: str, text: str) -> None:
         """Files have no screen: remember the message (the tests read it)."""
         self.alerts.append((title, text))
+
+    def pick_folder(self, title: str) -> Path | None:
+        return self.folder_choice
+
+    def status(self, text: str) -> None:
+        self.statuses.append(text)
+
+    def has_unsaved_changes(self) -> bool:
+        return self.unsaved
+
+    def close(self) -> None:
+        self.closed = True
+
+    def open_file(self, path: Path) -> None:
+        self.opened.append(Path(path))
 
     @property
     def keeps_vba(self) -> bool:

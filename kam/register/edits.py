@@ -4,14 +4,17 @@ HQ works in the register between merges. 人工风险等级 and HQ备注 are car
 Any other edit of a stored sheet is carried over because the register is its own store; it
 is lost only when the next register no longer holds the edited row (a resubmission replaced
 it, a newer claim superseded it) or when the edit is in a column every merge recomputes or
-in a sheet every merge rebuilds. Those are listed, one by one, in the merge report.
+in a sheet every merge rebuilds. Those are listed, one by one, in the merge report and in a
+CSV file kept in history/ beside the previous register.
 """
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -58,6 +61,9 @@ class EditScan:
     extra_columns: list[tuple[str, str, int]] = field(default_factory=list)  # sheet, header, n
 
 
+LOST_HEADERS = ("工作表", "行", "客户", "列", "手工值", "新值", "原因")
+
+
 @dataclass(frozen=True)
 class LostEdit:
     """One hand edit the new register does not keep, and why."""
@@ -90,6 +96,7 @@ class EditReport:
     kept: int = 0
     removed: int = 0  # rows HQ deleted by hand (the deletion stands)
     lost: list[LostEdit] = field(default_factory=list)
+    lost_file: Path | None = None  # the CSV listing `lost`, when there is any
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,7 +104,21 @@ class EditReport:
             "kept": self.kept,
             "removed": self.removed,
             "lost": [e.to_json() for e in self.lost],
+            "lost_file": str(self.lost_file) if self.lost_file else None,
         }
+
+    def write_lost(self, path: Path) -> None:
+        """The lost edits as a CSV Excel opens (UTF-8 with BOM); sets `lost_file`."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(LOST_HEADERS)
+            for e in self.lost:
+                out.writerow(
+                    [e.sheet, e.row or "", e.key or "", "、".join(e.columns), e.hand_value,
+                     e.new_value, e.reason]
+                )  # fmt: skip
+        self.lost_file = path
 
 
 def scan_sheet(

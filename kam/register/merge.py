@@ -43,13 +43,16 @@ from kam.register.intake import (
 )
 from kam.register.owners import Conflict, resolve
 from kam.register.previous import Previous, read_previous
-from kam.register.safety import register_lock, write_atomically
+from kam.register.safety import HISTORY_DIR, register_lock, write_atomically
 from kam.register.writer import RegisterData, write_register
 from kam.rules import Rules, load_rules
 
 NOT_SUBMITTED = "未报送"
 SUPERSEDED = "superseded"  # internal status of a hidden source record, never reported
 SKIPPED_PREFIXES = ("~$", ".")  # Excel lock files and hidden files are not submissions
+
+
+LOST_EDITS_NAME = "未保留的手工修改.csv"
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,9 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
         result.edits = judge(prev.edits, data.written, data.roster, prev.hq, _replaced(intakes))
+        if result.edits.lost:
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            result.edits.write_lost(register.parent / HISTORY_DIR / f"{stamp}.{LOST_EDITS_NAME}")
         return result
 
 

@@ -18,7 +18,7 @@ import xlwings as xw
 
 from addin import convert
 from addin.convert import ArgumentError
-from kam.rules import TierRules, load_rules
+from kam.rules import TierRules, user_rules
 from kam.tiers import compute_tiers, tier_one
 from kam.uscc import uscc_ok
 
@@ -32,8 +32,8 @@ _AS_OF = "评估日期或季度（如 2026Q3），省略为今天"
 
 @functools.cache
 def _rules() -> TierRules:
-    # The shipped rules file; loaded once per Excel session.
-    return load_rules().tier
+    # The user's rules file (or the shipped defaults), loaded once per Excel session.
+    return user_rules().tier
 
 
 def _answer(job: Callable[[], T]) -> T | str:

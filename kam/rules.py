@@ -113,6 +113,11 @@ def user_rules_path() -> Path | None:
     return home if home.is_file() else None
 
 
+def user_rules() -> Rules:
+    """The rules the Excel buttons and functions use (user_rules_path(), else the defaults)."""
+    return load_rules(user_rules_path())
+
+
 def load_rules(path: Path | None = None) -> Rules:
     """The rules in `path`, or the defaults; a bad file raises RulesFileError naming the key."""
     if path is None:

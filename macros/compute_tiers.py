@@ -5,7 +5,7 @@ from __future__ import annotations
 from kam.forms import ROSTER
 from kam.io.book import Book
 from kam.reader import read_book
-from kam.rules import Rules, load_rules
+from kam.rules import Rules, user_rules
 from kam.tier_report import TierReport, tier_submission
 from macros.validate import guarded
 
@@ -15,7 +15,7 @@ TITLE = "计算等级"
 def compute_tiers(book: Book, rules: Rules | None = None) -> TierReport:
     """Compute every roster customer's tier (same path as `kam tier`) and write it back."""
     sub = read_book(book.to_raw())
-    result = tier_submission(sub, None, rules or load_rules())
+    result = tier_submission(sub, None, rules or user_rules())
     sheet = sub.sheets[ROSTER.id].sheet
     book.write_column(sheet, ROSTER["calc_tier"].header, result.customers["computed"].to_dict())
     book.write_column(sheet, ROSTER["tier_reason"].header, result.customers["reason"].to_dict())

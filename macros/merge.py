@@ -17,7 +17,7 @@ from kam.register.columns import REG_ROSTER
 from kam.register.location import merge_settings
 from kam.register.merge import MergeResult, merge
 from kam.register.summary import merge_message
-from kam.rules import Rules, load_rules, user_rules_path
+from kam.rules import Rules, user_rules
 from macros.validate import guarded
 
 TITLE = "合并报送"
@@ -28,7 +28,7 @@ def merge_into(
     book: Book, inbox: Path, rules: Rules | None = None, today: dt.date | None = None
 ) -> MergeResult:
     """Merge `inbox` into the register (see the module docstring); progress in the status bar."""
-    rules = rules or load_rules(user_rules_path())
+    rules = rules or user_rules()
     is_register = book.path is not None and REG_ROSTER.sheet in book.sheet_names()
     own = book.path if is_register else None
     settings = merge_settings(inbox, rules, register=own, today=today)

@@ -12,7 +12,7 @@ from kam.io.book import Book
 from kam.register.columns import REG_ROSTER
 from kam.register.previous import previous_from_sheets
 from kam.register.reassess import RegisterRisk, risk_of
-from kam.rules import Rules, load_rules
+from kam.rules import Rules, user_rules
 from macros.validate import guarded
 
 TITLE = "风险标记"
@@ -24,7 +24,7 @@ def risk_marks(book: Book, rules: Rules | None = None) -> RegisterRisk:
     if REG_ROSTER.sheet not in raw.sheets:
         raise UsageError(f"当前工作簿不是集团大客户名录（缺少“{REG_ROSTER.sheet}”工作表）")
     prev = previous_from_sheets({name: sheet.rows for name, sheet in raw.sheets.items()})
-    found = risk_of(prev, book.name, rules or load_rules(), None)
+    found = risk_of(prev, book.name, rules or user_rules(), None)
     rows = _rows_by_key(raw.sheets[REG_ROSTER.sheet].rows)
     customers = found.result.customers
     levels, reasons = {}, {}

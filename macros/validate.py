@@ -9,13 +9,15 @@ from kam.annotate import annotate, summary_text
 from kam.errors import KamError
 from kam.findings import Report
 from kam.io.book import Book
+from kam.rules import user_rules
 
 TITLE = "校验本簿"
 
 
 def validate_book(book: Book, settings: kam_validate.ValidateSettings | None = None) -> Report:
     """Validate what the book holds now and mark it (the same path as `kam validate`)."""
-    report = kam_validate.validate_book(book.to_raw(), settings or kam_validate.ValidateSettings())
+    settings = settings or kam_validate.ValidateSettings(rules=user_rules())
+    report = kam_validate.validate_book(book.to_raw(), settings)
     annotate(book, report)
     return report
 

@@ -119,6 +119,11 @@ def test_template_command_writes_the_template(tmp_path: Path) -> None:
     done = kam("template", "--out", str(tmp_path / "t"))
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "t" / "分公司季度报送模板.xlsx").exists()
+    register = tmp_path / "t" / "集团大客户名录.xlsx"
+    register.write_bytes(b"HQ's real register")  # a second run must not blank it
+    again = kam("template", "--out", str(tmp_path / "t"))
+    assert again.returncode == 0 and "未改动" in again.stdout
+    assert register.read_bytes() == b"HQ's real register"
 
 
 def test_risk_json_lists_bankruptcy_first(tmp_path: Path) -> None:

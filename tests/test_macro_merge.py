@@ -153,3 +153,19 @@ def test_held_lock_is_a_message_and_the_register_comes_back(
         text = press(book, quarter(tmp_path, "again"), monkeypatch)
     assert "合并报送未完成" in text and "Traceback" not in text
     assert book.closed and book.opened == [register] and book.statuses[-1] == ""
+
+
+def test_every_button_reads_the_users_rules_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kam.rules import user_rules
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[tier.default]\nwindow_years = 3\n", encoding="utf-8")
+    assert user_rules().tier.default.window_years == 5
+    monkeypatch.setenv(RULES_ENV, str(rules))
+    assert user_rules().tier.default.window_years == 3
+    (tmp_path / "home" / ".kam").mkdir(parents=True)
+    (tmp_path / "home" / ".kam" / "rules.toml").write_text("[merge]\nkeep_history = 4\n")
+    monkeypatch.delenv(RULES_ENV)
+    assert user_rules().merge.keep_history == 4

@@ -12,7 +12,7 @@ import typer
 from kam.cli import render
 from kam.cli.addin_cmd import addin_app
 from kam.errors import KamError, UsageError
-from kam.rules import Rules, load_rules, user_rules_path
+from kam.rules import Rules, load_rules, user_rules
 from kam.validate import ValidateSettings, validate_file
 
 if TYPE_CHECKING:
@@ -46,7 +46,11 @@ def _options(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="只在标准输出打印一个 JSON 文档")]
 RulesOpt = Annotated[
-    Path | None, typer.Option("--rules", help="规则文件（TOML），缺省使用内置默认规则")
+    Path | None,
+    typer.Option(
+        "--rules",
+        help="规则文件（TOML）；缺省为 $KAM_RULES 或 ~/.kam/rules.toml，都没有则用内置默认规则",
+    ),
 ]
 TodayOpt = Annotated[
     str | None, typer.Option("--today", help="按此日期（YYYY-MM-DD）判断“不晚于今天”，缺省为今天")
@@ -64,7 +68,7 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
 
 def rules_from(path: Path | None) -> Rules:
     """--rules FILE, else the same file the Excel buttons use ($KAM_RULES, ~/.kam/rules.toml)."""
-    return load_rules(path or user_rules_path())
+    return load_rules(path) if path else user_rules()
 
 
 @app.command()
@@ -77,8 +81,13 @@ def template(
     from kam.template import write_template
 
     out.mkdir(parents=True, exist_ok=True)
-    for path in [*write_template(out), write_blank_register(out / REGISTER_FILENAME)]:
+    for path in write_template(out):
         render.out.print(f"已写出 {path}")
+    register = out / REGISTER_FILENAME
+    if register.exists():  # a real register: never replace it with a blank one
+        render.out.print(f"已有 {register}，未改动（空白名录只在该文件不存在时写出）")
+    else:
+        render.out.print(f"已写出 {write_blank_register(register)}")
 
 
 @app.command()

@@ -80,7 +80,7 @@ def test_sorting_rows_is_not_an_edit(tmp_path: Path) -> None:
     wb.save(register)
     result = run(tmp_path, _resubmit_a(tmp_path, CODES[:3]))
     edits = result.to_json()["hand_edits"]
-    assert edits == {"checked": True, "kept": 0, "removed": 0, "lost": []}
+    assert edits == {"checked": True, "kept": 0, "removed": 0, "lost": [], "lost_file": None}
 
 
 def test_edit_replaced_by_a_resubmission_is_listed(tmp_path: Path) -> None:
@@ -148,6 +148,7 @@ def test_register_without_fingerprints_is_not_judged(tmp_path: Path) -> None:
         "kept": 0,
         "removed": 0,
         "lost": [],
+        "lost_file": None,
     }
 
 

@@ -224,7 +224,7 @@ def hand_edits(result: MergeResult) -> None:
     out.print(f"手工修改：保留 {edits.kept} 行，手工删除 {edits.removed} 行。")
     if edits.lost:
         simple_table(
-            f"未能保留的手工修改（{len(edits.lost)} 处，清单另存于 {edits.lost_file}）",
+            f"未能保留的手工修改（{len(edits.lost)} 处）",
             LOST_HEADERS,
             [
                 [e.sheet, e.row or "", e.key or "", "、".join(e.columns), e.hand_value,
@@ -232,3 +232,4 @@ def hand_edits(result: MergeResult) -> None:
                 for e in edits.lost
             ],
         )  # fmt: skip
+        out.print(f"清单另存于 {edits.lost_file}")

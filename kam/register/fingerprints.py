@@ -115,7 +115,11 @@ def canon(value: object) -> str:
         return f"d{round((when - _EPOCH).total_seconds() * 1000)}"
     if isinstance(value, numbers.Real):
         number = float(value)
-        return "" if number != number or number in (np.inf, -np.inf) else f"n{number:.15g}"
+        if number != number or number in (np.inf, -np.inf):
+            return ""
+        # As written (16 significant digits, as xlsxwriter does), then compared at 15: a
+        # value and its read-back copy round the same way.
+        return f"n{float(f'{number:.16G}'):.15g}"
     return canon(str(value))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +35,9 @@ from kam.register.columns import (
     SUMMARY_SHEET,
 )
 from kam.register.fingerprints import FINGERPRINTS, SPECS, Fingerprints, canon
+from kam.register.sheet_rows import CELL_LIMIT, CUT_NOTE, RowWriter, Styles, clean_text, splice
 from kam.rules import RiskRules
 
-CELL_LIMIT = 32767
-_CUT_NOTE = "…【超出 Excel 单元格上限 {limit} 字符，原文共 {n} 字，已截断】"
-# C0 controls except tab, LF and CR, plus DEL: Excel cannot store them.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
     "strings_to_formulas": False,
@@ -89,11 +85,6 @@ class RegisterData:
         )
 
 
-def clean_text(text: str) -> str:
-    """A string Excel can hold: control characters removed."""
-    return _CONTROL_RE.sub("", text)
-
-
 class _Cells:
     """Writes one typed value per cell; keeps the list of texts that had to be cut."""
 
@@ -112,7 +103,7 @@ class _Cells:
         if isinstance(value, str):
             text = clean_text(value)
             if len(text) > CELL_LIMIT:
-                note = _CUT_NOTE.format(limit=CELL_LIMIT, n=len(text))
+                note = CUT_NOTE.format(limit=CELL_LIMIT, n=len(text))
                 text = text[: CELL_LIMIT - len(note)] + note
                 self.notes.append(f"{ws.name}!{column_letter(c)}{r + 1}")
             if text:
@@ -143,25 +134,34 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": REG_ROSTER.sheet, "author": "KAM"})
     cells = _Cells(wb, data.notes)
+    # xlsxwriter's own index for each date style: the spliced rows refer to them.
+    styles = Styles(cells.date._get_xf_index(), cells.datetime._get_xf_index())
+    rows = RowWriter(styles, Path(path).parent, data.notes)
     prints = data.written = Fingerprints()
-    roster_ws = _table(wb, cells, REG_ROSTER, data.roster, prints)
-    _risk_highlight(wb, roster_ws, REG_ROSTER, len(data.roster))
-    for form in REG_TABLES:
-        frame = data.tables.get(form.id, pd.DataFrame())
-        _cell_highlights(wb, _table(wb, cells, form, frame, prints), form, len(frame), data)
-    for form, frame in (
-        (RISK_LIST, data.risks),
-        (CONFLICTS, data.conflicts),
-        (REJECTED, data.refused),
-        (SUBMISSIONS, data.submissions),
-        (CHANGES, data.changes),
-    ):
-        _table(wb, cells, form, frame, prints)
-    _summary(wb, cells, data.roster, data.risks)
-    _table(wb, cells, SOURCES, data.sources).hide()
-    stored = pd.DataFrame(prints.to_rows(), columns=[f.id for f in FINGERPRINTS.fields])
-    _table(wb, cells, FINGERPRINTS, stored).very_hidden()
-    wb.close()
+    try:
+        roster_ws = _table(wb, rows, cells, REG_ROSTER, data.roster, prints)
+        _risk_highlight(wb, roster_ws, REG_ROSTER, len(data.roster))
+        for form in REG_TABLES:
+            frame = data.tables.get(form.id, pd.DataFrame())
+            ws = _table(wb, rows, cells, form, frame, prints)
+            _cell_highlights(wb, ws, form, len(frame), data)
+        for form, frame in (
+            (RISK_LIST, data.risks),
+            (CONFLICTS, data.conflicts),
+            (REJECTED, data.refused),
+            (SUBMISSIONS, data.submissions),
+            (CHANGES, data.changes),
+        ):
+            _table(wb, rows, cells, form, frame, prints)
+        _summary(wb, cells, data.roster, data.risks)
+        _table(wb, rows, cells, SOURCES, data.sources).hide()
+        stored = pd.DataFrame(prints.to_rows(), columns=[f.id for f in FINGERPRINTS.fields])
+        _table(wb, rows, cells, FINGERPRINTS, stored).very_hidden()
+        wb.close()
+        splice(Path(path), rows.sheets)
+    finally:
+        for sheet in rows.sheets:
+            sheet.file.unlink(missing_ok=True)
     return data.notes
 
 
@@ -173,6 +173,7 @@ def write_blank_register(path: Path) -> Path:
 
 def _table(
     wb: xlsxwriter.Workbook,
+    rows: RowWriter,
     cells: _Cells,
     form: Form,
     frame: pd.DataFrame,
@@ -186,11 +187,8 @@ def _table(
     frame = frame.reindex(columns=ids)
     spec = SPECS.get(form.sheet) if prints is not None else None
     sink = prints.sheet(form.sheet) if prints is not None and spec is not None else None
-    put = cells.put
-    for r, values in enumerate(frame.itertuples(index=False, name=None), start=1):
-        written = [put(ws, r, c, value) for c, value in enumerate(values)]
-        if sink is not None and spec is not None and any(written):
-            sink.add(written, spec, ids)
+    track = (sink, spec, ids) if sink is not None and spec is not None else None
+    rows.add(form.sheet, ws.index, frame, track)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(frame), 1), len(ids) - 1)
     return ws

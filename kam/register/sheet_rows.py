@@ -1,0 +1,208 @@
+"""The register's data rows as worksheet XML, spliced into the package xlsxwriter saved.
+
+xlsxwriter spends about 20 µs of Python per cell (argument checks, type dispatch, escaping
+through several calls), and a quarter's register holds millions of cells: writing was most
+of a merge. So each table sheet is written by xlsxwriter with its header, column widths,
+filter, frozen pane and conditional formats only, while its rows are turned into XML here,
+one plain loop per sheet, into a temporary file; splice() then streams them into the saved
+package. The XML is what xlsxwriter writes for the same values (inline strings, numbers as
+%.16G, dates as serials with the register's date styles), so the file reads back the same.
+Every value is still data: strings are always inline strings, never formulas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+from xlsxwriter.utility import _datetime_to_excel_datetime
+
+from kam.findings import column_letter
+from kam.register.fingerprints import SheetPrints, Spec
+
+CELL_LIMIT = 32767  # Excel's limit, in UTF-16 code units
+CUT_NOTE = "…【超出 Excel 单元格上限 {limit} 字符，原文共 {n} 字，已截断】"
+# C0 controls except tab, LF and CR, DEL, and the noncharacters U+FFFE/U+FFFF: Excel
+# cannot store them.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_ESCAPED_LOOKALIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")  # literal text Excel would decode
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+_END = b"</sheetData>"
+_CHUNK_ROWS = 5000
+
+
+def clean_text(text: str) -> str:
+    """A string Excel can hold: control characters removed."""
+    return CONTROL_RE.sub("", text)
+
+
+@dataclass
+class Styles:
+    """xf indexes of the two date formats (xlsxwriter's own, so the workbook defines them)."""
+
+    date: int
+    datetime: int
+
+
+@dataclass
+class SheetRows:
+    """One sheet's data rows, already written as XML to a temporary file."""
+
+    part: str  # e.g. xl/worksheets/sheet3.xml
+    last_row: int  # 1-based row of the last data row (1: headers only)
+    last_col: int  # 0-based
+    file: Path
+
+
+@dataclass
+class RowWriter:
+    """Turns frames into row XML files; collects cut cells and fingerprints on the way."""
+
+    styles: Styles
+    folder: Path
+    notes: list[str]
+    sheets: list[SheetRows] = field(default_factory=list)
+
+    def add(
+        self,
+        sheet: str,
+        index: int,
+        frame: pd.DataFrame,
+        prints: tuple[SheetPrints, Spec, Sequence[str]] | None = None,
+    ) -> None:
+        """Write frame's rows (row 2 on, columns A on) for worksheet number `index` (0-based)."""
+        letters = [column_letter(c) for c in range(frame.shape[1])]
+        fd, name = tempfile.mkstemp(suffix=".rows.xml", dir=self.folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            columns = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+            for start in range(0, len(frame), _CHUNK_ROWS):
+                part = [col[start : start + _CHUNK_ROWS] for col in columns]
+                self._rows(out, sheet, letters, part, start + 2, prints)
+        self.sheets.append(
+            SheetRows(
+                f"xl/worksheets/sheet{index + 1}.xml", len(frame) + 1, len(letters) - 1, Path(name)
+            )
+        )
+
+    def _rows(
+        self,
+        out: IO[str],
+        sheet: str,
+        letters: list[str],
+        columns: list[np.ndarray],
+        first: int,
+        prints: tuple[SheetPrints, Spec, Sequence[str]] | None,
+    ) -> None:
+        cell = self._cell
+        lines: list[str] = []
+        for r, values in enumerate(zip(*columns, strict=True), start=first):
+            row = str(r)
+            pairs = [cell(sheet, letter, row, v) for letter, v in zip(letters, values, strict=True)]
+            xml = "".join(x for x, _ in pairs)
+            if xml:
+                lines.append(f'<row r="{row}">{xml}</row>')
+            if prints is not None:
+                written = [c for _, c in pairs]
+                if any(written):
+                    prints[0].add(written, prints[1], prints[2])
+        out.write("".join(lines))
+
+    def _cell(self, sheet: str, letter: str, row: str, value: object) -> tuple[str, str]:
+        """(cell XML, the value as it reads back: fingerprints.canon) of one value."""
+        kind = type(value)
+        if value is None or value is pd.NaT:
+            return "", ""
+        if kind is str:
+            return self._text(sheet, letter, row, value)  # type: ignore[arg-type]
+        if kind is float or kind is int or kind is np.float64 or kind is np.int64:
+            number = float(value)  # type: ignore[arg-type]
+            if math.isnan(number) or math.isinf(number):
+                return "", ""
+            shown = f"{number:.16G}"
+            return f'<c r="{letter}{row}"><v>{shown}</v></c>', f"n{float(shown):.15g}"
+        if kind is bool or kind is np.bool_:
+            flag = "1" if value else "0"
+            return f'<c r="{letter}{row}" t="b"><v>{flag}</v></c>', "b" + flag
+        if isinstance(value, dt.datetime | dt.date | np.datetime64):
+            return self._when(letter, row, value)
+        if isinstance(value, int | float | np.integer | np.floating):
+            return self._cell(sheet, letter, row, float(value))
+        return self._text(sheet, letter, row, str(value))
+
+    def _text(self, sheet: str, letter: str, row: str, value: str) -> tuple[str, str]:
+        text = clean_text(value) if CONTROL_RE.search(value) else value
+        if len(text) > CELL_LIMIT // 2 and _utf16(text) > CELL_LIMIT:
+            note = CUT_NOTE.format(limit=CELL_LIMIT, n=len(text))
+            keep = text[: CELL_LIMIT - _utf16(note)]
+            while _utf16(keep) + _utf16(note) > CELL_LIMIT:
+                keep = keep[:-1]
+            text = keep + note
+            self.notes.append(f"{sheet}!{letter}{row}")
+        if not text:
+            return "", ""
+        read_back = "s" + text.replace("\r\n", "\n").replace("\r", "\n")
+        data = text
+        if "&" in data or "<" in data or ">" in data:
+            data = data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if "_x" in data:
+            data = _ESCAPED_LOOKALIKE.sub(r"_x005F\1", data)
+        if "\r" in data:
+            data = data.replace("\r", "_x000D_")
+        space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+        xml = f'<c r="{letter}{row}" t="inlineStr"><is><t{space}>{data}</t></is></c>'
+        return xml, read_back
+
+    def _when(self, letter: str, row: str, value: object) -> tuple[str, str]:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+        if pd.isna(stamp):
+            return "", ""
+        when = stamp.to_pydatetime().replace(tzinfo=None)
+        style = self.styles.date if when.time() == dt.time() else self.styles.datetime
+        serial = _datetime_to_excel_datetime(when, False, True)
+        # Excel keeps milliseconds (fingerprints.canon compares at that precision).
+        ms = round((when - dt.datetime(1970, 1, 1)).total_seconds() * 1000)
+        return f'<c r="{letter}{row}" s="{style}"><v>{serial:.16G}</v></c>', f"d{ms}"
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def splice(path: Path, sheets: list[SheetRows]) -> None:
+    """Put each sheet's row XML into the saved workbook at `path` (a new file, then replace)."""
+    by_part = {s.part: s for s in sheets}
+    fd, name = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(path) as zin, zipfile.ZipFile(name, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                rows = by_part.get(item.filename)
+                if rows is None:
+                    zout.writestr(item, zin.read(item.filename))
+                    continue
+                xml = zin.read(item.filename)
+                ref = f"A1:{column_letter(rows.last_col)}{rows.last_row}".encode()
+                xml = _DIMENSION.sub(b'<dimension ref="' + ref + b'"/>', xml, count=1)
+                cut = xml.rindex(_END)
+                with zout.open(item.filename, "w", force_zip64=True) as dst:
+                    dst.write(xml[:cut])
+                    with rows.file.open("rb") as src:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+                    dst.write(xml[cut:])
+        os.replace(name, path)
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
+        for s in sheets:
+            s.file.unlink(missing_ok=True)

@@ -8,9 +8,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from test_merge import CODES, branch_file, sheet_rows
+from test_register_edits import _edit
 
 from kam.io.openpyxl_book import OpenpyxlBook
 from kam.register.columns import REG_ROSTER, REGISTER_FILENAME, SUBMISSIONS
+from kam.register.edits import LOST_HEADERS
 from kam.register.safety import register_lock
 from kam.rules import RULES_ENV
 from macros import merge as button
@@ -128,11 +130,7 @@ def test_lost_hand_edit_is_in_the_message_and_a_csv(
 ) -> None:
     press(branch_book(tmp_path), quarter(tmp_path), monkeypatch)
     register = tmp_path / "hq" / REGISTER_FILENAME
-    wb = openpyxl.load_workbook(register)
-    ws = wb[REG_ROSTER.sheet]
-    head = [c.value for c in ws[1]]
-    ws.cell(2, head.index("计算等级") + 1, "集团级")
-    wb.save(register)
+    _edit(register, REG_ROSTER, {"uscc": CODES[0]}, "calc_tier", "集团级")
     nxt = tmp_path / "hq" / "2026Q4"
     branch_file(nxt, "a.xlsx", A, CODES[:3], quarter="2026Q4")
     text = press(OpenpyxlBook.open(register), nxt, monkeypatch)
@@ -140,7 +138,7 @@ def test_lost_hand_edit_is_in_the_message_and_a_csv(
     (csv,) = (register.parent / "history").glob("*.未保留的手工修改.csv")
     assert str(csv) in text
     lines = csv.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].startswith("工作表,行,客户,列,手工值") and "集团级" in lines[1]
+    assert lines[0] == ",".join(LOST_HEADERS) and "集团级" in lines[1]
 
 
 def test_held_lock_is_a_message_and_the_register_comes_back(

@@ -28,6 +28,7 @@ from kam.register.columns import (
     REJECTED,
     SUBMISSIONS,
 )
+from kam.register.intake import STATUS_TEXT
 from kam.register.writer import write_blank_register
 from kam.sample import write_quarter
 from kam.sample.quarter import QuarterSettings
@@ -188,6 +189,12 @@ def test_unreadable_file_is_rejected_others_merge(tmp_path: Path) -> None:
         "reason",
     }  # fmt: skip
     json.dumps(doc)
+    # The same inbox again: nothing changes, but the refused file is still reported refused.
+    again = run(tmp_path, inbox)
+    by = {f.file: f for f in again.files}
+    assert not again.written and again.has_errors
+    assert by["broken.xlsx"].status == "rejected" and "上次整份拒收" in by["broken.xlsx"].reason
+    assert by["a.xlsx"].status == "unchanged"
 
 
 def test_missing_sheet_makes_file_partial(tmp_path: Path) -> None:
@@ -404,6 +411,7 @@ def test_non_submitters_listed(tmp_path: Path) -> None:
     assert result.missing_branches == ["西北分公司"]
     sub = sheet_rows(result.register, SUBMISSIONS.sheet)
     assert any(r["单位"] == "西北分公司" and r["状态"] == "未报送" for r in sub)
+    assert any(r["单位"] == "华东分公司" and r["状态"] == STATUS_TEXT["merged"] for r in sub)
 
 
 # -- property: every row ends in exactly one place -------------------------------------

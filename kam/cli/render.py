@@ -177,7 +177,7 @@ def merge_progress() -> Iterator[Callable[[Step], None]]:
 
 def merge_summary(result: MergeResult) -> None:
     """One row per file, the totals, conflicts and branches that did not submit."""
-    from kam.register.summary import STATUS_TEXT
+    from kam.register.intake import STATUS_TEXT
 
     rows = [
         [

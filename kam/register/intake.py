@@ -38,6 +38,8 @@ DUPLICATE_RULE = "duplicate"
 TOO_LONG_RULE = "too_long"
 
 MERGED, PARTIAL, REJECTED, UNCHANGED = "merged", "partial", "rejected", "unchanged"
+STATUS_TEXT = {MERGED: "已合并", PARTIAL: "部分合并", REJECTED: "整份拒收", UNCHANGED: "未变化"}
+"""How a file's status reads for people (报送情况, the CLI, the button); JSON keeps the keys."""
 
 
 @dataclass

@@ -34,6 +34,7 @@ from kam.register.intake import (
     REJECTED as REJECTED_STATUS,
 )
 from kam.register.intake import (
+    STATUS_TEXT,
     UNCHANGED,
     FileOutcome,
     Intake,
@@ -206,6 +207,17 @@ def _unchanged(record: dict[str, Any], name: str) -> FileOutcome:
             reason="该文件已被同单位同季度的新报送替换，未再合并",
             sha256=str(record.get("sha256") or ""),
         )
+    if record.get("status") == REJECTED_STATUS:  # still refused: say so, and exit 1 again
+        return FileOutcome(
+            file=name,
+            branch=record.get("unit"),
+            quarter=record.get("quarter"),
+            status=REJECTED_STATUS,
+            rows_in=_int(record.get("rows_in")),
+            rejected=_int(record.get("rejected")),
+            reason=f"与上次整份拒收的文件相同：{record.get('reason') or ''}".rstrip("："),
+            sha256=str(record.get("sha256") or ""),
+        )
     return FileOutcome(
         file=name,
         branch=record.get("unit"),
@@ -372,6 +384,7 @@ def _submissions(sources: pd.DataFrame, branches: tuple[str, ...]) -> pd.DataFra
     """报送情况: one row per file merged or rejected, then the branches that did not submit."""
     ids = [f.id for f in SUBMISSIONS.fields]
     rows = sources[sources["status"] != SUPERSEDED].reindex(columns=ids)
+    rows["status"] = rows["status"].map(lambda s: STATUS_TEXT.get(s, s))
     latest = _latest_quarter(sources)
     absent = [
         {"unit": b, "quarter": latest, "status": NOT_SUBMITTED, "reason": "本季度未收到报送文件"}

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from kam.register.columns import CONFLICTS, REJECTED, SUBMISSIONS
+from kam.register.intake import STATUS_TEXT
 from kam.register.merge import MergeResult
 
-STATUS_TEXT = {
-    "merged": "已合并",
-    "partial": "部分合并",
-    "rejected": "整份拒收",
-    "unchanged": "未变化",
-}
 SHOWN_LOST = 5  # a message box is no report: the first few lost edits, then a count
 
 

@@ -8,6 +8,7 @@ the user config file is written here in xlwings' format ("KEY","VALUE" per line)
 from __future__ import annotations
 
 import importlib.util
+import locale
 import re
 import subprocess
 import sys
@@ -81,12 +82,18 @@ class Check(NamedTuple):
     fix: str
 
 
-def read_config(path: Path) -> dict[str, str]:
+def config_encoding(platform: str) -> str:
+    """How xlwings reads xlwings.conf: its VBA (Open ... For Input) and its Python (open()
+    without an encoding) both use the ANSI code page on Windows (GBK on Chinese Windows)."""
+    return locale.getpreferredencoding(False) if platform.startswith("win") else "utf-8"
+
+
+def read_config(path: Path, encoding: str = "utf-8") -> dict[str, str]:
     """xlwings.conf as {KEY (upper case): value}; missing file -> {}."""
     if not path.is_file():
         return {}
     config = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding=encoding, errors="replace").splitlines():
         m = _CONF_LINE.match(line.strip())
         if m:
             config[m.group(1).upper()] = m.group(2)
@@ -105,9 +112,19 @@ def wanted_config(settings: InstallSettings) -> dict[str, str]:
 def write_config(settings: InstallSettings) -> Path:
     """Set kam's keys in xlwings.conf, keeping every other key the user has."""
     path = settings.config_file
-    config = {**read_config(path), **wanted_config(settings)}
+    encoding = config_encoding(settings.platform)
+    config = {**read_config(path, encoding), **wanted_config(settings)}
+    text = "".join(f'"{k}","{v}"\n' for k, v in config.items())
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        raise AddinInstallError(
+            f"路径中的字符“{exc.object[exc.start : exc.end]}”无法写入 xlwings 配置"
+            f"（系统编码 {encoding}）："
+            "请把 Python 和本仓库放在只含英文字母和数字的路径下（例如 C:\\kam）后重新安装"
+        ) from exc
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f'"{k}","{v}"\n' for k, v in config.items()), encoding="utf-8")
+    path.write_bytes(data)
     return path
 
 
@@ -166,7 +183,7 @@ def _importable(module: str) -> bool:
 def doctor(settings: InstallSettings | None = None) -> list[Check]:
     """Check the interpreter, add-in files, config and UDF module; one row per check."""
     settings = settings or InstallSettings()
-    config = read_config(settings.config_file)
+    config = read_config(settings.config_file, config_encoding(settings.platform))
     rows = [
         Check(
             "桌面版 Excel（Windows / macOS）",

@@ -302,3 +302,17 @@ def test_kam_and_the_build_never_import_xlwings() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_config_uses_the_windows_code_page_xlwings_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    python = Path("C:/Users/张伟/kam/.venv/Scripts/python.exe")
+    settings = install.InstallSettings(platform="win32", home=tmp_path, python=python)
+    monkeypatch.setattr(install.locale, "getpreferredencoding", lambda _=True: "gbk")
+    path = install.write_config(settings)
+    assert f'"INTERPRETER_WIN","{python}"' in path.read_bytes().decode("gbk").splitlines()
+    assert install.read_config(path, "gbk")["INTERPRETER_WIN"] == str(python)
+    monkeypatch.setattr(install.locale, "getpreferredencoding", lambda _=True: "cp1252")
+    with pytest.raises(install.AddinInstallError, match="张"):
+        install.write_config(settings)

@@ -197,38 +197,23 @@ def _known_hashes(prev: Previous) -> dict[str, dict[str, Any]]:
 
 
 def _unchanged(record: dict[str, Any], name: str) -> FileOutcome:
-    """A file whose exact bytes were merged before: reported with its stored counts."""
+    """A file whose exact bytes were merged (or refused) before, with its stored counts."""
+    base: dict[str, Any] = {
+        "file": name,
+        "branch": record.get("unit"),
+        "quarter": record.get("quarter"),
+        "sha256": str(record.get("sha256") or ""),
+    }
     if record.get("status") == SUPERSEDED:
         return FileOutcome(
-            file=name,
-            branch=record.get("unit"),
-            quarter=record.get("quarter"),
-            status=UNCHANGED,
-            reason="该文件已被同单位同季度的新报送替换，未再合并",
-            sha256=str(record.get("sha256") or ""),
+            **base, status=UNCHANGED, reason="该文件已被同单位同季度的新报送替换，未再合并"
         )
+    counts = {k: _int(record.get(k)) for k in ("rows_in", "merged", "rejected", "duplicate")}
     if record.get("status") == REJECTED_STATUS:  # still refused: say so, and exit 1 again
-        return FileOutcome(
-            file=name,
-            branch=record.get("unit"),
-            quarter=record.get("quarter"),
-            status=REJECTED_STATUS,
-            rows_in=_int(record.get("rows_in")),
-            rejected=_int(record.get("rejected")),
-            reason=f"与上次整份拒收的文件相同：{record.get('reason') or ''}".rstrip("："),
-            sha256=str(record.get("sha256") or ""),
-        )
+        why = f"与上次整份拒收的文件相同：{record.get('reason') or ''}".rstrip("：")
+        return FileOutcome(**base, **counts, status=REJECTED_STATUS, reason=why)
     return FileOutcome(
-        file=name,
-        branch=record.get("unit"),
-        quarter=record.get("quarter"),
-        status=UNCHANGED,
-        rows_in=_int(record.get("rows_in")),
-        merged=_int(record.get("merged")),
-        rejected=_int(record.get("rejected")),
-        duplicate=_int(record.get("duplicate")),
-        reason="与已合并的文件内容相同，未重复合并",
-        sha256=str(record.get("sha256") or ""),
+        **base, **counts, status=UNCHANGED, reason="与已合并的文件内容相同，未重复合并"
     )
 
 

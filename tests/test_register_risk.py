@@ -25,6 +25,8 @@ def test_risk_on_register_json_and_apply(tmp_path: Path) -> None:
     key, manual = (header.index(REG_ROSTER[f].header) + 1 for f in ("uscc", "manual_risk"))
     (row,) = [r for r in range(2, ws.max_row + 1) if ws.cell(r, key).value == LOW]
     ws.cell(row, manual).value = "高"
+    ws.cell(1, ws.max_column + 1).value = "跟进人"  # and a column of its own, which cannot stay
+    ws.cell(2, ws.max_column).value = "张三"
     wb.save(register)
 
     customers = {
@@ -35,7 +37,9 @@ def test_risk_on_register_json_and_apply(tmp_path: Path) -> None:
 
     applied = kam("risk", str(register), "--apply")
     assert applied.returncode == 0, applied.stderr
-    assert list((tmp_path / "history").iterdir())  # the previous register is kept
+    assert list((tmp_path / "history").glob("*.xlsx"))  # the previous register is kept
+    (lost,) = (tmp_path / "history").glob("*.未保留的手工修改.csv")
+    assert "跟进人" in lost.read_text(encoding="utf-8-sig") and str(lost) in applied.stderr
     ws = openpyxl.load_workbook(register)[REG_ROSTER.sheet]
     (row,) = [r for r in range(2, ws.max_row + 1) if ws.cell(r, key).value == LOW]
     assert ws.cell(row, manual).value == "高"  # the override survives the rewrite

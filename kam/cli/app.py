@@ -213,7 +213,7 @@ def risk(
     settings = rules_from(rules)
     if is_register(file):
         if apply:
-            apply_risk(file, settings)
+            render.lost_edits_note(apply_risk(file, settings))
         found = register_risk(file, settings, when)
         result, when, doc = found.result, found.as_of, found.to_json()
     else:

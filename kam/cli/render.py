@@ -18,6 +18,7 @@ from kam.messages import Severity
 if TYPE_CHECKING:
     import datetime as dt
 
+    from kam.register.edits import EditReport
     from kam.register.merge import MergeResult, Step
     from kam.risk import RiskResult
     from kam.tier_report import TierReport
@@ -232,4 +233,11 @@ def hand_edits(result: MergeResult) -> None:
                 for e in edits.lost
             ],
         )  # fmt: skip
-        out.print(f"清单另存于 {edits.lost_file}")
+        out.print(f"清单另存于 {edits.lost_file}", soft_wrap=True)
+
+
+def lost_edits_note(edits: EditReport) -> None:
+    """One line on stderr (stdout may be JSON) when a rewrite could not keep hand edits."""
+    if edits.lost:
+        n, path = len(edits.lost), edits.lost_file
+        err.print(f"[yellow]{n} 处手工修改未能保留[/]，清单：{path}", soft_wrap=True)

@@ -153,11 +153,19 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         report(Step(f"写入 {register.name}", len(files), len(files)))
         write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
-        result.edits = judge(prev.edits, data.written, data.roster, prev.hq, _replaced(intakes))
-        if result.edits.lost:
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            result.edits.write_lost(register.parent / HISTORY_DIR / f"{stamp}.{LOST_EDITS_NAME}")
+        result.edits = judged_edits(register, prev, data, _replaced(intakes))
         return result
+
+
+def judged_edits(
+    register: Path, prev: Previous, data: RegisterData, replaced: set[tuple[Any, Any]]
+) -> EditReport:
+    """HQ's hand edits against the register just written; the lost ones also go to a CSV."""
+    edits = judge(prev.edits, data.written, data.roster, prev.hq, replaced)
+    if edits.lost:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        edits.write_lost(register.parent / HISTORY_DIR / f"{stamp}.{LOST_EDITS_NAME}")
+    return edits
 
 
 def _result(

@@ -15,7 +15,8 @@ from typing import Any
 
 from kam.errors import UsageError
 from kam.register.assess import register_as_of, register_risk_input
-from kam.register.merge import _build
+from kam.register.edits import EditReport
+from kam.register.merge import _build, judged_edits
 from kam.register.owners import resolve
 from kam.register.previous import Previous, read_previous
 from kam.register.safety import register_lock, write_atomically
@@ -65,11 +66,17 @@ def risk_of(prev: Previous, register: str, rules: Rules, as_of: dt.date | None) 
     return RegisterRisk(when, assess(data, when, rules), manual)
 
 
-def apply_risk(register: Path, rules: Rules, keep_history: int = 10) -> None:
-    """Rewrite the register's computed risk columns, 风险清单 and highlights."""
+def apply_risk(register: Path, rules: Rules) -> EditReport:
+    """Rewrite the register's computed risk columns, 风险清单 and highlights.
+
+    The register is regenerated as a merge would (the rules file's branch list and history
+    depth); HQ's hand edits are judged the same way and the lost ones returned.
+    """
     with register_lock(register):
         prev = read_previous(register)
         if not prev.exists:
             raise UsageError(f"{register} 不是已有的集团大客户名录，请先运行 kam merge")
-        data, _ = _build(prev, [], rules, ())
-        write_atomically(register, lambda tmp: write_register(tmp, data), keep_history)
+        data, _ = _build(prev, [], rules, tuple(rules.merge.branches))
+        keep = rules.merge.keep_history
+        write_atomically(register, lambda tmp: write_register(tmp, data), keep)
+        return judged_edits(register, prev, data, set())

@@ -87,11 +87,10 @@ def ours(inbox: Path, register: Path, profile: Path | None = None) -> dict[str, 
     marks: list[tuple[str, float]] = [("读取现有名录", time.perf_counter())]
 
     def progress(step: Step) -> None:
-        msg = str(step)
-        if msg.startswith("[1/"):
+        if step.reading and step.done == 0:
             marks.append(("读取并校验全部文件", time.perf_counter()))
-        elif not msg.startswith("["):
-            marks.append((msg.split(" ")[0].rstrip("，"), time.perf_counter()))
+        elif not step.reading:
+            marks.append((step.text.split(" ")[0].rstrip("，"), time.perf_counter()))
 
     settings = MergeSettings(register=register, inbox=inbox, today=TODAY)
     prof = cProfile.Profile() if profile else None

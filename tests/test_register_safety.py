@@ -20,7 +20,8 @@ import pytest
 from kam.errors import LockHeldError, RegisterWriteError, UnreadableFileError, UsageError
 from kam.register import MergeSettings, merge, safety
 from kam.register.columns import REG_ROSTER, REJECTED
-from kam.register.writer import CELL_LIMIT, RegisterData, write_register
+from kam.register.sheet_rows import CELL_LIMIT
+from kam.register.writer import RegisterData, write_register
 from kam.uscc import make_uscc
 
 sys.path.insert(0, str(Path(__file__).parent))

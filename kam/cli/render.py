@@ -227,12 +227,8 @@ def hand_edits(result: MergeResult) -> None:
         simple_table(
             f"未能保留的手工修改（{len(edits.lost)} 处）",
             LOST_HEADERS,
-            [
-                [e.sheet, e.row or "", e.key or "", "、".join(e.columns), e.hand_value,
-                 e.new_value, e.reason]
-                for e in edits.lost
-            ],
-        )  # fmt: skip
+            [e.cells() for e in edits.lost],
+        )
         out.print(f"清单另存于 {edits.lost_file}", soft_wrap=True)
 
 

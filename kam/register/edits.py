@@ -76,6 +76,13 @@ class LostEdit:
     new_value: str
     reason: str
 
+    def cells(self) -> list[object]:
+        """The edit as a row under LOST_HEADERS (the CSV and the CLI table)."""
+        return [
+            self.sheet, self.row or "", self.key or "", "、".join(self.columns),
+            self.hand_value, self.new_value, self.reason,
+        ]  # fmt: skip
+
     def to_json(self) -> dict[str, Any]:
         return {
             "sheet": self.sheet,
@@ -113,11 +120,7 @@ class EditReport:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             out = csv.writer(fh)
             out.writerow(LOST_HEADERS)
-            for e in self.lost:
-                out.writerow(
-                    [e.sheet, e.row or "", e.key or "", "、".join(e.columns), e.hand_value,
-                     e.new_value, e.reason]
-                )  # fmt: skip
+            out.writerows(e.cells() for e in self.lost)
         self.lost_file = path
 
 

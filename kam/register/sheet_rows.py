@@ -29,7 +29,7 @@ import pandas as pd
 from xlsxwriter.utility import _datetime_to_excel_datetime
 
 from kam.findings import column_letter
-from kam.register.fingerprints import SheetPrints, Spec
+from kam.register.fingerprints import SheetPrints, Spec, canon
 
 CELL_LIMIT = 32767  # Excel's limit, in UTF-16 code units
 CUT_NOTE = "…【超出 Excel 单元格上限 {limit} 字符，原文共 {n} 字，已截断】"
@@ -45,6 +45,18 @@ _CHUNK_ROWS = 5000
 def clean_text(text: str) -> str:
     """A string Excel can hold: control characters removed."""
     return CONTROL_RE.sub("", text)
+
+
+def fit_text(value: str) -> tuple[str, bool]:
+    """clean_text(), then cut with a visible note past Excel's cell limit; True when cut."""
+    text = clean_text(value) if CONTROL_RE.search(value) else value
+    if len(text) <= CELL_LIMIT // 2 or _utf16(text) <= CELL_LIMIT:
+        return text, False
+    note = CUT_NOTE.format(limit=CELL_LIMIT, n=len(text))
+    keep = text[: CELL_LIMIT - _utf16(note)]
+    while _utf16(keep) + _utf16(note) > CELL_LIMIT:  # characters beyond U+FFFF count twice
+        keep = keep[:-1]
+    return keep + note, True
 
 
 @dataclass
@@ -141,13 +153,8 @@ class RowWriter:
         return self._text(sheet, letter, row, str(value))
 
     def _text(self, sheet: str, letter: str, row: str, value: str) -> tuple[str, str]:
-        text = clean_text(value) if CONTROL_RE.search(value) else value
-        if len(text) > CELL_LIMIT // 2 and _utf16(text) > CELL_LIMIT:
-            note = CUT_NOTE.format(limit=CELL_LIMIT, n=len(text))
-            keep = text[: CELL_LIMIT - _utf16(note)]
-            while _utf16(keep) + _utf16(note) > CELL_LIMIT:
-                keep = keep[:-1]
-            text = keep + note
+        text, cut = fit_text(value)
+        if cut:
             self.notes.append(f"{sheet}!{letter}{row}")
         if not text:
             return "", ""
@@ -170,9 +177,7 @@ class RowWriter:
         when = stamp.to_pydatetime().replace(tzinfo=None)
         style = self.styles.date if when.time() == dt.time() else self.styles.datetime
         serial = _datetime_to_excel_datetime(when, False, True)
-        # Excel keeps milliseconds (fingerprints.canon compares at that precision).
-        ms = round((when - dt.datetime(1970, 1, 1)).total_seconds() * 1000)
-        return f'<c r="{letter}{row}" s="{style}"><v>{serial:.16G}</v></c>', f"d{ms}"
+        return f'<c r="{letter}{row}" s="{style}"><v>{serial:.16G}</v></c>', canon(when)
 
 
 def _utf16(text: str) -> int:
@@ -180,7 +185,10 @@ def _utf16(text: str) -> int:
 
 
 def splice(path: Path, sheets: list[SheetRows]) -> None:
-    """Put each sheet's row XML into the saved workbook at `path` (a new file, then replace)."""
+    """Put each sheet's row XML into the saved workbook at `path` (a new file, then replace).
+
+    The row files stay: the caller made them and removes them.
+    """
     by_part = {s.part: s for s in sheets}
     fd, name = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
     os.close(fd)
@@ -204,5 +212,3 @@ def splice(path: Path, sheets: list[SheetRows]) -> None:
     finally:
         if os.path.exists(name):
             os.unlink(name)
-        for s in sheets:
-            s.file.unlink(missing_ok=True)

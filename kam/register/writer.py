@@ -37,7 +37,7 @@ from kam.register.columns import (
     SUMMARY_SHEET,
 )
 from kam.register.fingerprints import FINGERPRINTS, SPECS, Fingerprints, canon
-from kam.register.sheet_rows import CELL_LIMIT, CUT_NOTE, RowWriter, Styles, clean_text, splice
+from kam.register.sheet_rows import RowWriter, Styles, clean_text, fit_text, splice
 from kam.rules import RiskRules
 
 WORKBOOK_OPTIONS = {
@@ -103,10 +103,8 @@ class _Cells:
         if value is None or value is pd.NaT:
             return ""
         if isinstance(value, str):
-            text = clean_text(value)
-            if len(text) > CELL_LIMIT:
-                note = CUT_NOTE.format(limit=CELL_LIMIT, n=len(text))
-                text = text[: CELL_LIMIT - len(note)] + note
+            text, cut = fit_text(value)
+            if cut:
                 self.notes.append(f"{ws.name}!{column_letter(c)}{r + 1}")
             if text:
                 ws.write_string(r, c, text)

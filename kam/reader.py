@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 
 from kam.findings import Finding, column_letter
 from kam.forms import FORMS, INFO, Field, Form
+from kam.io.files import DEFAULT_LIMITS, ReadLimits, open_sheets
 from kam.io.raw import RawBook, RawSheet
 from kam.messages import Severity
 from kam.normalize import Column, blank_mask, normalize
@@ -45,25 +47,62 @@ def _header_index(form: Form) -> dict[str, Field]:
 
 
 HEADER_INDEX: dict[str, dict[str, Field]] = {form.id: _header_index(form) for form in FORMS}
+FORM_BY_NAME: dict[str, Form] = {norm_name(form.sheet): form for form in FORMS}
 
 
 def read_book(raw: RawBook) -> Submission:
     """Type every form sheet of a raw workbook; never raises on bad content."""
-    by_name = {norm_name(name): sheet for name, sheet in raw.sheets.items()}
-    sub = Submission(file=raw.file, sheets={})
-    matched: set[str] = set()
-    for form in FORMS:
-        sheet = by_name.get(norm_name(form.sheet))
-        if sheet is None:
-            sub.findings.append(Finding("missing_sheet", raw.file, sheet=form.sheet))
+    return read_arriving(raw.file, list(raw.sheets), iter(raw.sheets.values()))
+
+
+def read_file(path: Path, limits: ReadLimits = DEFAULT_LIMITS, file: str = "") -> Submission:
+    """Read and type a submission file: each sheet is typed while the others are still read.
+
+    file names it in findings (default: its base name). Raises UnreadableFileError.
+    """
+    with open_sheets(path, limits) as stream:
+        return read_arriving(file or stream.file, stream.names, stream.sheets)
+
+
+def read_arriving(file: str, names: list[str], sheets: Iterator[RawSheet]) -> Submission:
+    """Type sheets as they arrive, in any order; the result is read_book's for those sheets.
+
+    names lists the workbook's sheets in tab order. When two names match one form, the last
+    is read (as in a dict by name), or the last of them that arrived.
+    """
+    wanted = {norm_name(name): name for name in names}
+    arrived: list[str] = []
+    spare: dict[str, RawSheet] = {}  # a sheet matching a form whose wanted one may not come
+    done: dict[str, tuple[str, tuple[SheetData, list[Finding]]]] = {}
+    for sheet in sheets:
+        arrived.append(sheet.name)
+        form = FORM_BY_NAME.get(norm_name(sheet.name))
+        if form is None:
             continue
-        matched.add(sheet.name)
-        reader = _read_pairs if form.pairs else _read_table
-        data, findings = reader(raw.file, form, sheet)
+        if wanted[norm_name(sheet.name)] == sheet.name:
+            done[form.id] = sheet.name, _read_sheet(file, form, sheet)
+        else:
+            spare[sheet.name] = sheet
+    order = {name: i for i, name in enumerate(names)}
+    for name in sorted(spare, key=order.__getitem__):
+        form = FORM_BY_NAME[norm_name(name)]
+        if form.id not in done or order[done[form.id][0]] < order[name]:
+            done[form.id] = name, _read_sheet(file, form, spare[name])
+    sub = Submission(file=file, sheets={})
+    for form in FORMS:
+        if form.id not in done:
+            sub.findings.append(Finding("missing_sheet", file, sheet=form.sheet))
+            continue
+        data, findings = done[form.id][1]
         sub.sheets[form.id] = data
         sub.findings.extend(findings)
-    sub.unknown_sheets = [name for name in raw.sheets if name not in matched]
+    matched = {name for name, _ in done.values()}
+    sub.unknown_sheets = [n for n in sorted(arrived, key=order.__getitem__) if n not in matched]
     return sub
+
+
+def _read_sheet(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list[Finding]]:
+    return (_read_pairs if form.pairs else _read_table)(file, form, sheet)
 
 
 def _read_pairs(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list[Finding]]:

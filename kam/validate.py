@@ -17,9 +17,9 @@ from pathlib import Path
 from kam.checks import CheckContext
 from kam.errors import UnreadableFileError
 from kam.findings import Finding, Report
-from kam.io.files import ReadLimits, load_raw
+from kam.io.files import ReadLimits
 from kam.io.raw import RawBook
-from kam.reader import read_book
+from kam.reader import read_book, read_file
 from kam.rules import Rules, load_rules
 from kam.submission import Submission
 from validators import CHECKS, Check, completeness, formula_in_data, phone, unknown_customer, uscc
@@ -112,9 +112,9 @@ def unreadable_report(error: UnreadableFileError) -> Report:
 def validate_file(path: Path, settings: ValidateSettings = ValidateSettings()) -> Report:
     """Validate a submission file; an unreadable file gives a report, not an exception."""
     try:
-        raw = load_raw(Path(path), settings.limits)
+        # findings name the file as the user gave it
+        sub = read_file(Path(path), settings.limits, file=str(path))
     except UnreadableFileError as exc:
         exc.file = str(path)
         return unreadable_report(exc)
-    raw.file = str(path)  # findings name the file as the user gave it
-    return validate_book(raw, settings)
+    return validate_submission(sub, settings)

@@ -26,13 +26,13 @@ from badfiles import (
     write_all,
     write_control_chars,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kam.errors import UnreadableFileError
 from kam.findings import column_letter
 from kam.io import sheet_scan
-from kam.io.files import ReadLimits, load_raw
+from kam.io.files import ReadLimits, load_raw, read_grids
 from kam.io.grid_codec import pack_grid, unpack_grid
 from kam.io.isolate import run_isolated
 
@@ -195,6 +195,21 @@ def test_control_characters_are_kept(tmp_path: Path) -> None:
     assert rows == [[CONTROL_TEXT], ["tab\there"]]
 
 
+def test_inline_string_header_with_nul_reads_as_python_calamine(tmp_path: Path) -> None:
+    xml = (
+        f'<?xml version="1.0"?><worksheet xmlns="{MAIN_NS}"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>a_x0000_b</t></is></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    path = patched_workbook(tmp_path / "nul.xlsx", {SHEET: xml.encode()})
+    marks = sheet_scan.scan_parts(str(path), {"S": SHEET})["S"]
+    assert marks.inline_strings and marks.nul_chars
+    rows = load_raw(path, QUICK).sheets["大客户名录"].rows
+    assert rows == [["a\x00b"], ["x"]]
+    assert dict(read_grids(str(path), QUICK))["大客户名录"] == pack_grid(rows)
+
+
 def test_prefixed_xml_and_cells_without_ref(tmp_path: Path) -> None:
     prefixed = (
         f'<?xml version="1.0"?><x:worksheet xmlns:x="{MAIN_NS}"><x:dimension ref="B2:C3"/>'
@@ -242,14 +257,16 @@ def test_scan_ignores_formulas_outside_cells() -> None:
     prefix=st.sampled_from(["", "x:"]),
     with_ref=st.booleans(),
     chunk=st.integers(16, 4096),
+    decoys=st.booleans(),
 )
 def test_scan_finds_exactly_the_formula_and_error_cells(
     cells: dict[tuple[int, int], str],
     prefix: str,
     with_ref: bool,
     chunk: int,
+    decoys: bool,
 ) -> None:
-    xml = _sheet_xml(cells, prefix, with_ref)
+    xml = _sheet_xml(cells, prefix, with_ref, decoys)
     scan = sheet_scan.scan_stream if with_ref else sheet_scan.scan_positional
     marks = scan(io.BytesIO(xml), chunk)
     assert marks.formulas == {k for k, v in cells.items() if v.startswith("formula")}
@@ -258,10 +275,19 @@ def test_scan_finds_exactly_the_formula_and_error_cells(
         assert sheet_scan.scan_positional(io.BytesIO(xml), chunk) == marks
 
 
-def _sheet_xml(cells: dict[tuple[int, int], str], p: str, with_ref: bool) -> bytes:
-    """Worksheet XML for cells; without refs, gaps are filled with empty <c/> elements."""
-    out = [f'<{p}worksheet xmlns{":x" if p else ""}="{MAIN_NS}"><{p}sheetData>']
+def _sheet_xml(
+    cells: dict[tuple[int, int], str], p: str, with_ref: bool, decoys: bool = False
+) -> bytes:
+    """Worksheet XML for cells; without refs, gaps are filled with empty <c/> elements.
+
+    decoys: a header and a tail full of the letters f, e and d, and comments that look like
+    the end of sheetData between rows, where the scan must not stop looking.
+    """
+    head = f'<{p}sheetFormatPr defaultRowHeight="15"/><!-- <{p}sheetData> -->' if decoys else ""
+    out = [f'<{p}worksheet xmlns{":x" if p else ""}="{MAIN_NS}">{head}<{p}sheetData>']
     for r in sorted({r for r, _ in cells}):
+        if decoys:
+            out.append(f"<!-- </{p}sheetData> -->")
         out.append(f'<{p}row r="{r + 1}">')
         cols = sorted(c for rr, c in cells if rr == r)
         for c in range(cols[-1] + 1) if not with_ref else cols:
@@ -275,7 +301,13 @@ def _sheet_xml(cells: dict[tuple[int, int], str], p: str, with_ref: bool) -> byt
             v = "#N/A" if t else "1"
             out.append(f"<{p}c{ref}{t}>{f}<{p}v>{v}</{p}v></{p}c>")
         out.append(f"</{p}row>")
-    out.append(f"</{p}sheetData></{p}worksheet>")
+    out.append(f"</{p}sheetData>")
+    if decoys:
+        out.append(
+            f'<{p}dataValidations><{p}dataValidation type="date"><{p}formula1>1</{p}formula1>'
+            f"</{p}dataValidation></{p}dataValidations><!-- </{p}sheetData> -->"
+        )
+    out.append(f"</{p}worksheet>")
     return "".join(out).encode()
 
 
@@ -287,6 +319,8 @@ def _sheet_xml(cells: dict[tuple[int, int], str], p: str, with_ref: bool) -> byt
         max_size=6,
     )
 )
+@example(["\x00", ""])  # fastexcel drops U+0000 from header names
+@example(["a\x00b", "x"])
 def test_any_text_round_trips(tmp_path_factory: pytest.TempPathFactory, texts: list[str]) -> None:
     path = tmp_path_factory.mktemp("text") / "t.xlsx"
     with xlsxwriter.Workbook(str(path), {"strings_to_numbers": False}) as wb:

@@ -244,10 +244,9 @@ def is_register(path: Path) -> bool:
 
 
 def read_submission(path: Path) -> Submission:
-    from kam.io.files import load_raw
-    from kam.reader import read_book
+    from kam.reader import read_file
 
-    return read_book(load_raw(path))
+    return read_file(path)
 
 
 @app.command()

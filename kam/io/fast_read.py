@@ -70,11 +70,32 @@ class PackedColumns:
     columns: list[PackedColumn]
 
 
-def shared_strings_hold_nulls(zf: zipfile.ZipFile, part: str) -> bool:
-    """Whether any shared string (or a part that may be read as one) is a null string."""
+@dataclass(frozen=True)
+class StringFacts:
+    """What the shared strings hold that fastexcel would not give back as python-calamine."""
+
+    null_strings: bool  # a string fastexcel reads as null in a typed column ("NA", ...)
+    nul_chars: bool  # a string holds U+0000, which fastexcel drops from header names
+
+
+@dataclass(frozen=True)
+class Doubts:
+    """Questions about a sheet's strings, asked lazily (each costs a look at the XML)."""
+
+    null_strings: Callable[[], bool]
+    nul_chars: Callable[[], bool]
+
+
+def shared_string_facts(zf: zipfile.ZipFile, part: str) -> StringFacts:
+    """StringFacts of the shared strings (and of every part that may be read as them)."""
     parts = {part} if part else set()
     parts |= {n for n in zf.namelist() if "sharedstrings" in n.lower().replace("\\", "/")}
-    return any(_holds_nulls(zf.read(name)) for name in parts)
+    nulls = nuls = False
+    for name in parts:
+        data = zf.read(name)
+        nulls = nulls or _holds_nulls(data)
+        nuls = nuls or b"_x0000_" in data
+    return StringFacts(nulls, nuls)
 
 
 def _holds_nulls(data: bytes) -> bool:
@@ -96,14 +117,8 @@ def _holds_nulls(data: bytes) -> bool:
     return False
 
 
-def read_columns(
-    reader: Any, name: str, marks: SheetMarks, nulls_possible: Callable[[], bool]
-) -> PackedColumns | None:
-    """The sheet as PackedColumns, or None when only python-calamine can read it exactly.
-
-    nulls_possible() says whether a string fastexcel reads as null may be in the sheet
-    (asked only when a typed column has nulls: it costs a look at the XML).
-    """
+def read_columns(reader: Any, name: str, marks: SheetMarks, doubts: Doubts) -> PackedColumns | None:
+    """The sheet as PackedColumns, or None when only python-calamine can read it exactly."""
     if marks.iso_dates:
         return None
     try:
@@ -128,7 +143,9 @@ def read_columns(
     if [i.absolute_index for i in infos] != list(range(left, left + len(infos))):
         return None
     headers = [i.name for i in infos]
-    if not _headers_exact(infos):
+    if not _headers_exact(infos) or any(r == 0 for r, _ in marks.formulas):
+        return None
+    if doubts.nul_chars():  # fastexcel drops U+0000 from a header name ("a\0" reads "a")
         return None
     formula_cols = {c for r, c in marks.formulas if r > 0}
     n = sheet.height
@@ -143,7 +160,7 @@ def read_columns(
         # A null in a typed column may be a string python-calamine keeps: a formula's text
         # result, or a shared or inline string such as "NA".
         nullable = col.kind != "str" and col.valid is not None
-        if nullable and (left + j in formula_cols or nulls_possible()):
+        if nullable and (left + j in formula_cols or doubts.null_strings()):
             return None
         columns.append(col)
     return PackedColumns(1 + n, left + len(infos), left, columns)

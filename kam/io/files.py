@@ -1,11 +1,13 @@
 """Read a workbook file into a RawBook safely: sniff the bytes, then parse in child processes.
 
-load_raw() is the only way kam reads a file from disk. The format is decided from the
-bytes (kam.io.sniff); the sheets are then shared out to child processes (one per core,
+open_sheets() (and load_raw() on top of it) is the only way kam reads a file from disk.
+The format is decided from the bytes (kam.io.sniff); the sheets are then shared out to
+child processes (one per core,
 kam.io.isolate: memory, CPU and time limits). Each child finds formula cells and error
 texts in its sheets' XML (kam.io.sheet_scan), which calamine does not report, then reads
 each sheet as Arrow columns (kam.io.fast_read) where that is exact, else with
-python-calamine as rows.
+python-calamine as rows. Each sheet is sent back as soon as it is read, so the caller can
+type it while the children read the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import functools
 import gc
 import logging
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +27,19 @@ import python_calamine as calamine
 from kam.errors import KamError
 from kam.findings import column_letter
 from kam.io import fast_read
-from kam.io.fast_read import PackedColumns, read_columns, shared_strings_hold_nulls, unpack_columns
+from kam.io.fast_read import (
+    Doubts,
+    PackedColumns,
+    StringFacts,
+    read_columns,
+    shared_string_facts,
+    unpack_columns,
+)
 from kam.io.grid_codec import PackedGrid, pack_grid, unpack_grid
-from kam.io.isolate import Isolated
+from kam.io.isolate import Isolated, gather
 from kam.io.raw import RawBook, RawSheet
 from kam.io.refusals import refuse
-from kam.io.sheet_scan import SheetMarks, part_contains, scan_parts
+from kam.io.sheet_scan import SheetMarks, scan_parts
 from kam.io.sniff import sniff
 
 
@@ -70,40 +79,65 @@ DEFAULT_LIMITS = ReadLimits()
 _SKIPPED_KINDS = (calamine.SheetTypeEnum.ChartSheet, calamine.SheetTypeEnum.DialogSheet)
 
 
-def load_raw(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> RawBook:
-    """Read every sheet's cell values and formula-cell positions, isolated.
+@dataclass
+class SheetStream:
+    """The sheets of one file, handed over one by one as the reading children finish them."""
 
-    Raises kam.errors.UnreadableFileError(file, reason_zh, reason_en) for anything it
-    cannot read safely; the file is named by its base name.
+    file: str
+    names: list[str]  # the sheets that hold cells, in tab order
+    sheets: Iterator[RawSheet]  # largest first within each child; raises UnreadableFileError
+
+
+@contextmanager
+def open_sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[SheetStream]:
+    """Start reading a file in child processes; the stream yields each sheet once it is read.
+
+    The caller can work on one sheet while the children still read the others. Raises
+    kam.errors.UnreadableFileError(file, reason_zh, reason_en) for anything that cannot be
+    read safely (here or while iterating); the file is named by its base name.
     """
     path = Path(path)
     file = path.name
     package = sniff(path, limits)
     parts = package.data_parts()
     jobs = [
-        Isolated(read_sheets, (str(path), group, package.shared_strings, limits), limits, file)
+        Isolated(
+            read_sheets,
+            (str(path), group, package.shared_strings, limits),
+            limits,
+            file,
+            stream=True,
+        )
         for group in _share_out(path, parts, limits.workers)
     ]
     try:
-        read = {name: (payload, marks) for job in jobs for name, payload, marks in job.result()}
+        yield SheetStream(file, list(parts), _arrivals(file, jobs))
     finally:
         for job in jobs:
             job.cancel()
-    sheets: dict[str, RawSheet] = {}
-    with _gc_paused():
-        for name in parts:
-            if name not in read:
-                continue
-            payload, sheet_marks = read[name]
+
+
+def load_raw(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> RawBook:
+    """Every sheet's cell values and formula-cell positions, read isolated (see open_sheets)."""
+    with open_sheets(path, limits) as stream:
+        read = {sheet.name: sheet for sheet in stream.sheets}
+    return RawBook(file=stream.file, sheets={n: read[n] for n in stream.names if n in read})
+
+
+def _arrivals(file: str, jobs: list[Isolated[Any]]) -> Iterator[RawSheet]:
+    count = 0
+    for name, payload, sheet_marks in gather(jobs):
+        with _gc_paused():
             if isinstance(payload, PackedColumns):
-                sheet = RawSheet(name, None, sheet_marks.formulas, columns=unpack_columns(payload))
+                columns = unpack_columns(payload)
+                sheet = RawSheet(name, None, sheet_marks.formulas, columns=columns)
             else:
                 sheet = RawSheet(name, unpack_grid(payload), sheet_marks.formulas)
             _put_errors(sheet, sheet_marks.errors)
-            sheets[name] = sheet
-    if not sheets:
+        count += 1
+        yield sheet
+    if not count:
         raise refuse(file, "no_sheets")
-    return RawBook(file=file, sheets=sheets)
 
 
 def _share_out(path: Path, parts: dict[str, str], workers: int) -> list[list[tuple[str, str]]]:
@@ -124,34 +158,30 @@ def _share_out(path: Path, parts: dict[str, str], workers: int) -> list[list[tup
 
 def read_sheets(
     path: str, sheets: list[tuple[str, str]], strings_part: str, limits: ReadLimits
-) -> list[tuple[str, PackedColumns | PackedGrid, SheetMarks]]:
-    """Child side: marks and values of the given (sheet, part) pairs."""
+) -> Iterator[tuple[str, PackedColumns | PackedGrid, SheetMarks]]:
+    """Child side: marks and values of the given (sheet, part) pairs, a sheet at a time."""
     file = Path(path).name
-    marks = scan_parts(path, dict(sheets))
-    columns: dict[str, PackedColumns] = {}
     reader = _fast_reader(path)
-    if reader is not None:
-        strings_null = functools.cache(lambda: _nulls_possible(path, strings_part))
-        with _gc_paused():
-            for name, part in sheets:
-                inline = functools.cache(lambda p=part: part_contains(path, p, b"inlineStr"))
-                nulls = functools.partial(_either, strings_null, inline)
-                packed = read_columns(reader, name, marks[name], nulls)
-                if packed is not None:
-                    _check_size(file, name, packed.height, packed.width, limits)
-                    columns[name] = packed
-    slow = [name for name, _ in sheets if name not in columns]
-    grids = dict(read_grids(path, limits, slow)) if slow else {}
-    out: list[tuple[str, PackedColumns | PackedGrid, SheetMarks]] = []
-    for name, _ in sheets:
-        payload = columns.get(name) or grids.get(name)
-        if payload is not None:
-            out.append((name, payload, marks[name]))
-    return out
-
-
-def _either(*tests: Callable[[], bool]) -> bool:
-    return any(test() for test in tests)
+    shared = functools.cache(lambda: _string_facts(path, strings_part))
+    slow: dict[str, SheetMarks] = {}
+    for name, part in sheets:
+        marks = scan_parts(path, {name: part})[name]
+        packed = None
+        if reader is not None:
+            doubts = Doubts(
+                null_strings=lambda m=marks: m.inline_strings or shared().null_strings,
+                nul_chars=lambda m=marks: m.nul_chars or shared().nul_chars,
+            )
+            with _gc_paused():
+                packed = read_columns(reader, name, marks, doubts)
+        if packed is None:
+            slow[name] = marks
+            continue
+        _check_size(file, name, packed.height, packed.width, limits)
+        yield name, packed, marks
+    if slow:
+        for name, grid in read_grids(path, limits, list(slow)):
+            yield name, grid, slow[name]
 
 
 def _fast_reader(path: str) -> Any:
@@ -166,12 +196,12 @@ def _fast_reader(path: str) -> Any:
         return None
 
 
-def _nulls_possible(path: str, strings_part: str) -> bool:
+def _string_facts(path: str, strings_part: str) -> StringFacts:
     try:
         with zipfile.ZipFile(path) as zf:
-            return shared_strings_hold_nulls(zf, strings_part)
+            return shared_string_facts(zf, strings_part)
     except (zipfile.BadZipFile, OSError, KeyError, EOFError):
-        return True
+        return StringFacts(null_strings=True, nul_chars=True)
 
 
 def _check_size(file: str, name: str, rows: int, cols: int, limits: ReadLimits) -> None:

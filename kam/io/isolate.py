@@ -15,7 +15,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -56,8 +56,15 @@ class Isolated(Generic[T]):
     """One call of func(*args) running in a child process; result() waits for it."""
 
     def __init__(
-        self, func: Callable[..., T], args: tuple[Any, ...], limits: ReadLimits, file: str = ""
+        self,
+        func: Callable[..., T],
+        args: tuple[Any, ...],
+        limits: ReadLimits,
+        file: str = "",
+        *,
+        stream: bool = False,
     ) -> None:
+        """stream: func returns an iterator, and each item is sent back as soon as it is made."""
         self.file = file
         self._timeout = limits.timeout_s
         # The child's stderr goes to a file: a native crash prints there, not at the user.
@@ -66,7 +73,7 @@ class Isolated(Generic[T]):
         self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
         self._proc = _CONTEXT.Process(
             target=_child_main,
-            args=(child_conn, func, args, limits.timeout_s, limits.memory_bytes, self._log),
+            args=(child_conn, func, args, limits, self._log, stream),
             daemon=True,
         )
         self._deadline = time.monotonic() + limits.timeout_s
@@ -84,7 +91,10 @@ class Isolated(Generic[T]):
     def result(self) -> T:
         """The function's return value, or UnreadableFileError if the child failed."""
         try:
-            return self._wait()
+            kind, *payload = self._message()
+            if kind != "ok":
+                raise self._failure(kind, payload)
+            return payload[0]  # type: ignore[no-any-return]
         finally:
             self.cancel()
 
@@ -101,29 +111,24 @@ class Isolated(Generic[T]):
         with contextlib.suppress(OSError):
             os.unlink(self._log)
 
-    def _wait(self) -> T:
+    def _message(self) -> tuple[Any, ...]:
+        """The child's next message; waits until the deadline, raises if it died or hung."""
         remaining = max(0.0, self._deadline - time.monotonic())
-        ready = wait([self._conn, self._proc.sentinel], timeout=remaining)
-        if not ready:
+        if not wait([self._conn, self._proc.sentinel], timeout=remaining):
             self._proc.kill()
             raise self._error(TIMEOUT, seconds=self._timeout)
-        message = None
-        if self._conn.poll():
-            try:
-                message = self._conn.recv()
-            except (EOFError, OSError):
-                message = None
-        if message is None:
-            self._proc.join()
-            raise self._died(self._proc.exitcode)
-        kind, *payload = message
-        if kind == "ok":
-            return payload[0]  # type: ignore[no-any-return]
+        if self._conn.poll():  # what it sent before it exited is still read first
+            with contextlib.suppress(EOFError, OSError):
+                return self._conn.recv()  # type: ignore[no-any-return]
+        self._proc.join()
+        raise self._died(self._proc.exitcode)
+
+    def _failure(self, kind: str, payload: list[Any]) -> UnreadableFileError:
         if kind == "unreadable":
-            raise UnreadableFileError(self.file, payload[0], payload[1])
+            return UnreadableFileError(self.file, payload[0], payload[1])
         if kind == "memory":
-            raise self._error(MEMORY)
-        raise self._error(FAILED, error=payload[0])
+            return self._error(MEMORY)
+        return self._error(FAILED, error=payload[0] if payload else kind)
 
     def _died(self, exitcode: int | None) -> UnreadableFileError:
         if exitcode is not None and exitcode < 0:
@@ -162,6 +167,27 @@ def run_isolated(
     return Isolated(func, args, limits, file).result()
 
 
+def gather(jobs: list[Isolated[Any]]) -> Iterator[Any]:
+    """Items of streaming jobs in the order they arrive, from whichever child is first.
+
+    A child that fails raises its UnreadableFileError here; the caller cancels the others.
+    """
+    live = list(jobs)
+    while live:
+        ends = {job._conn: job for job in live} | {job._proc.sentinel: job for job in live}
+        first = min(live, key=lambda job: job._deadline)
+        ready = wait(list(ends), timeout=max(0.0, first._deadline - time.monotonic()))
+        for job in {ends[r] for r in ready} if ready else {first}:
+            kind, *payload = job._message()  # ready (or past its deadline): does not block
+            if kind == "item":
+                yield payload[0]
+            elif kind == "done":
+                live.remove(job)
+                job.cancel()
+            else:
+                raise job._failure(kind, payload)
+
+
 def _signal_name(sig: int) -> str:
     try:
         return signal.Signals(sig).name
@@ -173,19 +199,24 @@ def _child_main(
     conn: Connection,
     func: Callable[..., Any],
     args: tuple[Any, ...],
-    timeout_s: float,
-    memory_bytes: int,
+    limits: ReadLimits,
     log: str,
+    stream: bool,
 ) -> None:
-    """Child side: set limits, call, send back one tagged message."""
+    """Child side: set limits, call, send back tagged messages (one, or one per item)."""
     handle = os.open(log, os.O_WRONLY | os.O_TRUNC)
     os.dup2(handle, 2)
     os.close(handle)
     if faulthandler.is_enabled():  # inherited (pytest, -X faulthandler): dump to the log too
         faulthandler.enable(file=2)
-    _set_limits(timeout_s, memory_bytes)
+    _set_limits(limits.timeout_s, limits.memory_bytes)
     try:
-        message: tuple[Any, ...] = ("ok", func(*args))
+        if stream:
+            for item in func(*args):
+                conn.send(("item", item))
+            message: tuple[Any, ...] = ("done",)
+        else:
+            message = ("ok", func(*args))
     except UnreadableFileError as exc:
         # Exceptions are not sent pickled: UnreadableFileError's args do not round-trip.
         message = ("unreadable", exc.reason, exc.reason_en)

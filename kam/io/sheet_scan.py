@@ -49,6 +49,8 @@ class SheetMarks:
     formulas: set[Cell] = field(default_factory=set)
     errors: dict[Cell, str] = field(default_factory=dict)
     iso_dates: bool = False  # t="d" cells
+    inline_strings: bool = False  # t="inlineStr" cells
+    nul_chars: bool = False  # an inline string holds U+0000 (written _x0000_)
 
 
 class _NoRef(Exception):
@@ -75,20 +77,33 @@ def scan_parts(path: str, parts: dict[str, str]) -> dict[str, SheetMarks]:
 def scan_stream(fh: IO[bytes], chunk: int = CHUNK) -> SheetMarks:
     """Fast scan: only formula and error cells are decoded, by their r attribute."""
     marks = SheetMarks()
+    started = False
     for segment in _segments(fh, chunk):
-        _scan_segment(segment, marks)
+        lo, hi, started = _cell_window(segment, started)
+        _scan_segment(segment, marks, lo, hi)
     return marks
 
 
-def part_contains(path: str, part: str, needle: bytes) -> bool:
-    """Whether a zip member's bytes hold needle (streamed; needle shorter than a chunk)."""
-    with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
-        tail = b""
-        while chunk := fh.read(CHUNK):
-            if needle in tail + chunk[: len(needle)] or needle in chunk:
-                return True
-            tail = chunk[-len(needle) :]
-    return False
+def _cell_window(segment: bytes, started: bool) -> tuple[int, int, bool]:
+    """Bounds of the segment outside which no cell can start, and whether sheetData began.
+
+    The header before <sheetData> and the tail after </sheetData> (data validations,
+    conditional formats) hold the letters f, e and d that plain cells never do; leaving
+    them out lets most segments be cleared by one memchr. A bound is only moved where no
+    cell start tag lies beyond it, so a crafted file can slow this down, not fool it.
+    """
+    lo = 0
+    if not started:
+        i = segment.find(b"sheetData")
+        if i < 0:
+            return 0, len(segment), False
+        started = True
+        lo = 0 if _CELL_TAG.search(segment, 0, i) else i
+    hi = segment.rfind(b"sheetData")
+    opener = segment.rfind(b"<", 0, hi)
+    if hi <= lo or segment[opener + 1 : opener + 2] != b"/" or _CELL_TAG.search(segment, hi):
+        hi = len(segment)
+    return lo, hi, started
 
 
 def _segments(fh: IO[bytes], size: int) -> Iterator[bytes]:
@@ -132,14 +147,16 @@ def _ref(tag: bytes) -> Cell:
     return int(m.group(2)) - 1, column_index(m.group(1).decode("ascii"))
 
 
-def _scan_segment(segment: bytes, marks: SheetMarks) -> None:
+def _scan_segment(segment: bytes, marks: SheetMarks, lo: int = 0, hi: int = -1) -> None:
     # Patterns that start with a literal are searched fast by re; a leading class is not.
-    # bytes.find is faster still (memchr for one byte): most segments hold no formula, no
-    # error and no single quote at all.
-    quote = b"'" in segment
-    if not marks.iso_dates and (b'"d"' in segment or (quote and b"'d'" in segment)):
+    # bytes.find is faster still (memchr for one byte): between lo and hi most segments
+    # hold no f (formula), no e (error), no d (ISO date) and no single quote at all.
+    hi = len(segment) if hi < 0 else hi
+    quote = segment.find(b"'", lo, hi) >= 0
+    has_d = not marks.iso_dates and segment.find(b"d", lo, hi) >= 0
+    if has_d and (b'"d"' in segment or (quote and b"'d'" in segment)):
         marks.iso_dates = _ISO_DATE.search(segment) is not None
-    has_f = b"f" in segment and (b"<f" in segment or b":f" in segment)
+    has_f = segment.find(b"f", lo, hi) >= 0 and (b"<f" in segment or b":f" in segment)
     for m in chain(_F_PLAIN.finditer(segment), _F_PREFIXED.finditer(segment)) if has_f else ():
         start = segment.rfind(b"<", 0, m.start() + 1)
         tag = _FORMULA.match(segment, start) if start >= 0 else None
@@ -149,7 +166,11 @@ def _scan_segment(segment: bytes, marks: SheetMarks) -> None:
         # <f> is the first child of <c>; anything else (e.g. <xm:f> in extLst) is not a cell.
         if found and found[1].rstrip().endswith(b">") and not found[1].rstrip().endswith(b"/>"):
             marks.formulas.add(_ref(found[1]))
-    has_e = b't="e"' in segment or (quote and b"t='e'" in segment)
+    maybe_e = segment.find(b"e", lo, hi) >= 0  # error cells and inline strings hold an e
+    if maybe_e and b"inlineStr" in segment:
+        marks.inline_strings = True
+        marks.nul_chars = marks.nul_chars or b"_x0000_" in segment
+    has_e = maybe_e and (b't="e"' in segment or (quote and b"t='e'" in segment))
     for m in chain(_E_DOUBLE.finditer(segment), _E_SINGLE.finditer(segment)) if has_e else ():
         found = _cell_at(segment, m.start())
         if found is None or not segment[m.start() - 1 : m.start()].isspace():

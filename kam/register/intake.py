@@ -25,9 +25,9 @@ import pandas as pd
 from kam.errors import UnreadableFileError
 from kam.findings import Finding
 from kam.forms import INFO, TABLE_FORMS, Form
-from kam.io.files import ReadLimits, load_raw
+from kam.io.files import ReadLimits
 from kam.messages import Severity
-from kam.reader import read_book
+from kam.reader import read_file
 from kam.rules import Rules
 from kam.submission import SheetData, Submission, display
 from kam.validate import ValidateSettings, validate_submission
@@ -118,10 +118,9 @@ def take_in(path: Path, sha: str, settings: IntakeSettings) -> Intake:
     outcome = FileOutcome(file=path.name, sha256=sha)
     intake = Intake(outcome)
     try:
-        raw = load_raw(path, settings.limits)
+        sub = read_file(path, settings.limits)
     except UnreadableFileError as exc:
         return intake.reject_whole(f"无法读取文件：{exc.reason}", "unreadable")
-    sub = read_book(raw)
     report = validate_submission(sub, ValidateSettings(today=settings.today, rules=settings.rules))
     outcome.branch, outcome.quarter = sub.unit, sub.quarter
     submitted = sub.info("submitted_on")

@@ -1,8 +1,10 @@
 """Install kam.xlam with xlwings on Windows / macOS, and check an installation (doctor).
 
 Never imports xlwings: the copy into Excel's startup folder is done by xlwings' own CLI
-(`xlwings addin install`, which asks Excel where that folder is) in a child process, and
-the user config file is written here in xlwings' format ("KEY","VALUE" per line).
+(`xlwings addin install`, which asks Excel where that folder is) in a child process
+(addin/xlwings_step.py), and the user config file is written here in xlwings' format
+("KEY","VALUE" per line). xlwings exits 0 even when the copy failed, so each install is
+judged by the file it left in Excel's startup folder.
 """
 
 from __future__ import annotations
@@ -136,20 +138,40 @@ def linux_refusal() -> DesktopExcelRequiredError:
     )
 
 
-def _xlwings_addin_install(settings: InstallSettings, *extra: str) -> None:
-    code = "import sys; from xlwings.cli import main; sys.argv[0] = 'xlwings'; main()"
+STEP_SCRIPT = Path(__file__).with_name("xlwings_step.py")
+_DIR_LINE = "KAM_ADDIN_DIR="
+
+
+def _xlwings_addin_install(settings: InstallSettings, addin: Path | None = None) -> Path:
+    """Install xlwings' add-in (or the one at addin) into Excel's startup folder; its path.
+
+    Success is judged by the file in that folder, not by the exit code: xlwings prints
+    its errors and exits 0.
+    """
+    extra = ["--file", str(addin)] if addin else []
     done = subprocess.run(
-        [str(settings.python), "-c", code, "addin", "install", *extra],
+        [str(settings.python), str(STEP_SCRIPT), *extra],
         capture_output=True,
         text=True,
         check=False,
     )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines() or [""])[-1]
-        raise AddinInstallError(
-            f"xlwings 安装加载项失败（{last}）。请先启动一次 Excel 再重试，"
-            "或运行 kam addin doctor 查看原因。"
-        )
+    lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    folder = next((line[len(_DIR_LINE) :] for line in lines if line.startswith(_DIR_LINE)), "")
+    said = [line for line in lines if not line.startswith(_DIR_LINE)]
+    target = Path(folder) / (addin.name if addin else "xlwings.xlam") if folder else None
+    copied = target is not None and target.is_file()
+    if copied and addin is not None:
+        copied = target.stat().st_size == addin.stat().st_size
+    succeeded = any("Successfully installed" in line for line in said)
+    if done.returncode == 0 and succeeded and copied and target is not None:
+        return target
+    why = (said or done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+    if done.returncode == 0 and target is not None and not copied:
+        why = f"{why}；{target} 未找到或不完整"
+    raise AddinInstallError(
+        f"xlwings 安装{'大客户管理' if addin else ' xlwings '}加载项失败（{why}）。"
+        "请先关闭所有 Excel 窗口再重试；如仍失败，运行 kam addin doctor 查看原因。"
+    )
 
 
 def install(settings: InstallSettings | None = None) -> list[str]:
@@ -160,11 +182,11 @@ def install(settings: InstallSettings | None = None) -> list[str]:
     from addin.build import build_addin
 
     addin = build_addin(settings.build_dir)
-    _xlwings_addin_install(settings)
-    _xlwings_addin_install(settings, "--file", str(addin))
+    xlwings_target = _xlwings_addin_install(settings)
+    kam_target = _xlwings_addin_install(settings, addin)
     config = write_config(settings)
     return [
-        "已安装 xlwings 加载项与大客户管理加载项（kam.xlam）。",
+        f"已安装 xlwings 加载项（{xlwings_target}）与大客户管理加载项（{kam_target}）。",
         f"已写入 xlwings 配置：{config}（解释器、PYTHONPATH、UDF Modules = {UDF_MODULE}）。",
         TRUST_HINT,
         "重启 Excel 后功能区出现“大客户管理”选项卡；如有问题请运行 kam addin doctor。",

@@ -316,3 +316,69 @@ def test_config_uses_the_windows_code_page_xlwings_reads(
     monkeypatch.setattr(install.locale, "getpreferredencoding", lambda _=True: "cp1252")
     with pytest.raises(install.AddinInstallError, match="张"):
         install.write_config(settings)
+
+
+# -- the xlwings step: judged by the file it leaves, since xlwings exits 0 on failure ------
+
+SAID_OK = "Successfully installed the xlwings add-in! Please restart Excel."
+SAID_BUSY = (
+    "Error: Failed to install the add-in: If Excel is running, quit Excel and try again. "
+    "If you are using the '--glob' option make sure to run this command from an Elevated "
+    "Command Prompt."
+)
+
+
+def _fake_python(tmp_path: Path, xlstart: Path, *, said: str, copies: bool) -> Path:
+    """An interpreter that acts as xlwings_step.py would under Excel, exit code 0 always."""
+    copy = (
+        'if [ "$2" = "--file" ]; then cp "$3" "$XLSTART/"; '
+        'else echo x > "$XLSTART/xlwings.xlam"; fi'
+        if copies
+        else ":"
+    )
+    script = tmp_path / "python"
+    script.write_text(
+        f'#!/bin/bash\nXLSTART="{xlstart}"\n{copy}\necho "{said}"\n'
+        'echo "KAM_ADDIN_DIR=$XLSTART"\nexit 0\n',
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_install_copies_both_add_ins_and_writes_the_config(tmp_path: Path) -> None:
+    xlstart = tmp_path / "XLSTART"
+    xlstart.mkdir()
+    python = _fake_python(tmp_path, xlstart, said=SAID_OK, copies=True)
+    settings = install.InstallSettings(platform="win32", home=tmp_path / "home", python=python)
+    lines = install.install(settings)
+    assert (xlstart / "kam.xlam").read_bytes() == (settings.build_dir / "kam.xlam").read_bytes()
+    assert (xlstart / "xlwings.xlam").is_file()
+    assert str(xlstart / "kam.xlam") in lines[0]
+    assert install.read_config(settings.config_file)["UDF MODULES"] == install.UDF_MODULE
+
+
+@pytest.mark.parametrize(
+    ("said", "copies", "phrase"),
+    [
+        (SAID_BUSY, True, "quit Excel and try again"),  # xlwings' own error, exit code 0
+        (SAID_OK, False, "未找到或不完整"),  # says it worked, left nothing
+    ],
+)
+def test_install_fails_when_the_add_in_did_not_land(
+    tmp_path: Path, said: str, copies: bool, phrase: str
+) -> None:
+    xlstart = tmp_path / "XLSTART"
+    xlstart.mkdir()
+    python = _fake_python(tmp_path, xlstart, said=said, copies=copies)
+    settings = install.InstallSettings(platform="win32", home=tmp_path / "home", python=python)
+    with pytest.raises(install.AddinInstallError) as caught:
+        install.install(settings)
+    assert phrase in str(caught.value) and "请先关闭所有 Excel 窗口再重试" in str(caught.value)
+    assert not settings.config_file.exists()  # nothing half-done is left configured
+
+
+def test_the_real_xlwings_step_without_excel_fails_with_its_reason(tmp_path: Path) -> None:
+    settings = install.InstallSettings(platform="win32", home=tmp_path)
+    with pytest.raises(install.AddinInstallError, match="only supported on Windows and macOS"):
+        install._xlwings_addin_install(settings)

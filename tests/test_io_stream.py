@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kam.errors import UnreadableFileError
-from kam.io.files import ReadLimits, load_raw, open_sheets
-from kam.io.isolate import Isolated, gather
+from kam.io.files import ReadLimits, SheetQueue, load_raw, open_sheets
+from kam.io.isolate import Isolated, gather, shared_counter
 from kam.io.raw import RawBook, RawSheet
 from kam.reader import read_arriving, read_book, read_file
 from kam.submission import Submission
@@ -115,6 +115,19 @@ def _then_die() -> Iterator[int]:
 def _then_hang() -> Iterator[int]:
     yield 1
     time.sleep(30)
+
+
+def _drain(queue: SheetQueue) -> Iterator[tuple[str, str]]:
+    while (taken := queue.take()) is not None:
+        time.sleep(0.001)  # let the other child take some too
+        yield taken
+
+
+def test_children_share_one_queue_and_take_each_sheet_once() -> None:
+    sheets = [(f"S{i}", f"xl/worksheets/sheet{i}.xml") for i in range(40)]
+    queue = SheetQueue(sheets, shared_counter())
+    got = list(gather([Isolated(_drain, (queue,), LIMITS, stream=True) for _ in range(3)]))
+    assert sorted(got) == sorted(sheets)
 
 
 def test_gather_gives_every_item_of_every_child() -> None:

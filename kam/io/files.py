@@ -1,8 +1,8 @@
 """Read a workbook file into a RawBook safely: sniff the bytes, then parse in child processes.
 
 open_sheets() (and load_raw() on top of it) is the only way kam reads a file from disk.
-The format is decided from the bytes (kam.io.sniff); the sheets are then shared out to
-child processes (one per core,
+The format is decided from the bytes (kam.io.sniff); the sheets are then taken, largest
+first, by child processes (one per core, each takes the next sheet when it is free;
 kam.io.isolate: memory, CPU and time limits). Each child finds formula cells and error
 texts in its sheets' XML (kam.io.sheet_scan), which calamine does not report, then reads
 each sheet as Arrow columns (kam.io.fast_read) where that is exact, else with
@@ -36,7 +36,7 @@ from kam.io.fast_read import (
     unpack_columns,
 )
 from kam.io.grid_codec import PackedGrid, pack_grid, unpack_grid
-from kam.io.isolate import Isolated, gather
+from kam.io.isolate import Isolated, gather, shared_counter
 from kam.io.raw import RawBook, RawSheet
 from kam.io.refusals import refuse
 from kam.io.sheet_scan import SheetMarks, scan_parts
@@ -100,15 +100,12 @@ def open_sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[She
     file = path.name
     package = sniff(path, limits)
     parts = package.data_parts()
+    sheets = _largest_first(path, parts)
+    queue = SheetQueue(sheets, shared_counter())
+    args = (str(path), queue, package.shared_strings, limits)
     jobs = [
-        Isolated(
-            read_sheets,
-            (str(path), group, package.shared_strings, limits),
-            limits,
-            file,
-            stream=True,
-        )
-        for group in _share_out(path, parts, limits.workers)
+        Isolated(read_sheets, args, limits, file, stream=True)
+        for _ in range(min(max(1, limits.workers), len(sheets)))
     ]
     try:
         yield SheetStream(file, list(parts), _arrivals(file, jobs))
@@ -140,31 +137,43 @@ def _arrivals(file: str, jobs: list[Isolated[Any]]) -> Iterator[RawSheet]:
         raise refuse(file, "no_sheets")
 
 
-def _share_out(path: Path, parts: dict[str, str], workers: int) -> list[list[tuple[str, str]]]:
-    """Sheets in groups of about equal XML size, one group per child (largest first)."""
+@dataclass(frozen=True)
+class SheetQueue:
+    """(sheet, part) pairs, largest first, that the reading children take one at a time.
+
+    A child takes the next sheet when it is done with its last, so the children finish
+    together whatever each sheet costs (formulas, many columns), which sizes cannot tell.
+    """
+
+    sheets: list[tuple[str, str]]
+    taken: Any  # a multiprocessing Value shared by the children: the next index
+
+    def take(self) -> tuple[str, str] | None:
+        with self.taken.get_lock():
+            i = self.taken.value
+            self.taken.value = i + 1
+        return self.sheets[i] if i < len(self.sheets) else None
+
+
+def _largest_first(path: Path, parts: dict[str, str]) -> list[tuple[str, str]]:
     try:
         with zipfile.ZipFile(path) as zf:
             sizes = {n: zf.getinfo(p).file_size for n, p in parts.items()}
     except (zipfile.BadZipFile, KeyError, OSError):
         sizes = dict.fromkeys(parts, 0)
-    groups: list[list[tuple[str, str]]] = [[] for _ in range(max(1, workers))]
-    loads = [0] * len(groups)
-    for name in sorted(parts, key=lambda n: -sizes[n]):
-        i = loads.index(min(loads))
-        groups[i].append((name, parts[name]))
-        loads[i] += sizes[name] + 1
-    return [g for g in groups if g]
+    return [(name, parts[name]) for name in sorted(parts, key=lambda n: -sizes[n])]
 
 
 def read_sheets(
-    path: str, sheets: list[tuple[str, str]], strings_part: str, limits: ReadLimits
+    path: str, queue: SheetQueue, strings_part: str, limits: ReadLimits
 ) -> Iterator[tuple[str, PackedColumns | PackedGrid, SheetMarks]]:
-    """Child side: marks and values of the given (sheet, part) pairs, a sheet at a time."""
+    """Child side: marks and values of the sheets it takes from the queue, one at a time."""
     file = Path(path).name
     reader = _fast_reader(path)
     shared = functools.cache(lambda: _string_facts(path, strings_part))
     slow: dict[str, SheetMarks] = {}
-    for name, part in sheets:
+    while (taken := queue.take()) is not None:
+        name, part = taken
         marks = scan_parts(path, {name: part})[name]
         packed = None
         if reader is not None:

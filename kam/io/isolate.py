@@ -167,6 +167,11 @@ def run_isolated(
     return Isolated(func, args, limits, file).result()
 
 
+def shared_counter() -> Any:
+    """An integer the children of Isolated jobs made after it can all read and add to."""
+    return _CONTEXT.Value("i", 0)
+
+
 def gather(jobs: list[Isolated[Any]]) -> Iterator[Any]:
     """Items of streaming jobs in the order they arrive, from whichever child is first.
 

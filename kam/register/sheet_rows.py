@@ -4,7 +4,8 @@ xlsxwriter spends about 20 µs of Python per cell (argument checks, type dispatc
 through several calls), and a quarter's register holds millions of cells: writing was most
 of a merge. So each table sheet is written by xlsxwriter with its header, column widths,
 filter, frozen pane and conditional formats only, while its rows are turned into XML here,
-one plain loop per sheet, into a temporary file; splice() then streams them into the saved
+one plain loop per sheet (each distinct value of a column once per chunk of rows), into a
+temporary file; splice() then streams them into the saved
 package. The XML is what xlsxwriter writes for the same values (inline strings, numbers as
 %.16G, dates as serials with the register's date styles), so the file reads back the same.
 Every value is still data: strings are always inline strings, never formulas.
@@ -116,68 +117,84 @@ class RowWriter:
         first: int,
         prints: tuple[SheetPrints, Spec, Sequence[str]] | None,
     ) -> None:
-        cell = self._cell
+        # A column repeats its values (unit, quarter, file, enum words, dates): each distinct
+        # value of a chunk is turned into XML once, keyed by type too (True == 1 == 1.0).
+        memos: list[dict[tuple[type, object], tuple[str, str, bool]]] = [{} for _ in letters]
+        tail = self._tail
         lines: list[str] = []
         for r, values in enumerate(zip(*columns, strict=True), start=first):
             row = str(r)
-            pairs = [cell(sheet, letter, row, v) for letter, v in zip(letters, values, strict=True)]
-            xml = "".join(x for x, _ in pairs)
-            if xml:
-                lines.append(f'<row r="{row}">{xml}</row>')
-            if prints is not None:
-                written = [c for _, c in pairs]
-                if any(written):
-                    prints[0].add(written, prints[1], prints[2])
+            cells: list[str] = []
+            written: list[str] = []
+            for letter, memo, value in zip(letters, memos, values, strict=True):
+                if value is None:
+                    written.append("")
+                    continue
+                key = (type(value), value)
+                try:
+                    xml, back, cut = memo[key]
+                except KeyError:
+                    xml, back, cut = memo[key] = tail(value)
+                except TypeError:  # unhashable: nothing to share
+                    xml, back, cut = tail(value)
+                if xml:
+                    cells.append(f'<c r="{letter}{row}"{xml}')
+                if cut:
+                    self.notes.append(f"{sheet}!{letter}{row}")
+                written.append(back)
+            if cells:
+                lines.append(f'<row r="{row}">{"".join(cells)}</row>')
+            if prints is not None and any(written):
+                prints[0].add(written, prints[1], prints[2])
         out.write("".join(lines))
 
-    def _cell(self, sheet: str, letter: str, row: str, value: object) -> tuple[str, str]:
-        """(cell XML, the value as it reads back: fingerprints.canon) of one value."""
+    def _tail(self, value: object) -> tuple[str, str, bool]:
+        """(a cell's XML after `<c r="A1"`, the value as it reads back: fingerprints.canon,
+        whether the text was cut) of one value; ("", "", False) for a blank."""
         kind = type(value)
         if value is None or value is pd.NaT:
-            return "", ""
+            return "", "", False
         if kind is str:
-            return self._text(sheet, letter, row, value)  # type: ignore[arg-type]
+            return _text(value)  # type: ignore[arg-type]
         if kind is float or kind is int or kind is np.float64 or kind is np.int64:
             number = float(value)  # type: ignore[arg-type]
             if math.isnan(number) or math.isinf(number):
-                return "", ""
+                return "", "", False
             shown = f"{number:.16G}"
-            return f'<c r="{letter}{row}"><v>{shown}</v></c>', f"n{float(shown):.15g}"
+            return f"><v>{shown}</v></c>", f"n{float(shown):.15g}", False
         if kind is bool or kind is np.bool_:
             flag = "1" if value else "0"
-            return f'<c r="{letter}{row}" t="b"><v>{flag}</v></c>', "b" + flag
+            return f' t="b"><v>{flag}</v></c>', "b" + flag, False
         if isinstance(value, dt.datetime | dt.date | np.datetime64):
-            return self._when(letter, row, value)
+            return self._when(value)
         if isinstance(value, int | float | np.integer | np.floating):
-            return self._cell(sheet, letter, row, float(value))
-        return self._text(sheet, letter, row, str(value))
+            return self._tail(float(value))
+        return _text(str(value))
 
-    def _text(self, sheet: str, letter: str, row: str, value: str) -> tuple[str, str]:
-        text, cut = fit_text(value)
-        if cut:
-            self.notes.append(f"{sheet}!{letter}{row}")
-        if not text:
-            return "", ""
-        read_back = "s" + text.replace("\r\n", "\n").replace("\r", "\n")
-        data = text
-        if "&" in data or "<" in data or ">" in data:
-            data = data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        if "_x" in data:
-            data = _ESCAPED_LOOKALIKE.sub(r"_x005F\1", data)
-        if "\r" in data:
-            data = data.replace("\r", "_x000D_")
-        space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
-        xml = f'<c r="{letter}{row}" t="inlineStr"><is><t{space}>{data}</t></is></c>'
-        return xml, read_back
-
-    def _when(self, letter: str, row: str, value: object) -> tuple[str, str]:
+    def _when(self, value: object) -> tuple[str, str, bool]:
         stamp = pd.Timestamp(value)  # type: ignore[arg-type]
         if pd.isna(stamp):
-            return "", ""
+            return "", "", False
         when = stamp.to_pydatetime().replace(tzinfo=None)
         style = self.styles.date if when.time() == dt.time() else self.styles.datetime
         serial = _datetime_to_excel_datetime(when, False, True)
-        return f'<c r="{letter}{row}" s="{style}"><v>{serial:.16G}</v></c>', canon(when)
+        return f' s="{style}"><v>{serial:.16G}</v></c>', canon(when), False
+
+
+def _text(value: str) -> tuple[str, str, bool]:
+    text, cut = fit_text(value)
+    if not text:
+        return "", "", cut
+    read_back = "s" + text.replace("\r\n", "\n").replace("\r", "\n")
+    data = text
+    if "&" in data or "<" in data or ">" in data:
+        data = data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "_x" in data:
+        data = _ESCAPED_LOOKALIKE.sub(r"_x005F\1", data)
+    if "\r" in data:
+        data = data.replace("\r", "_x000D_")
+    space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+    return f' t="inlineStr"><is><t{space}>{data}</t></is></c>', read_back, cut
 
 
 def _utf16(text: str) -> int:

@@ -126,12 +126,12 @@ def _drain(queue: SheetQueue) -> Iterator[tuple[str, str]]:
 def test_children_share_one_queue_and_take_each_sheet_once() -> None:
     sheets = [(f"S{i}", f"xl/worksheets/sheet{i}.xml") for i in range(40)]
     queue = SheetQueue(sheets, shared_counter())
-    got = list(gather([Isolated(_drain, (queue,), LIMITS, stream=True) for _ in range(3)]))
+    got = list(gather([Isolated(_drain, (queue,), LIMITS) for _ in range(3)]))
     assert sorted(got) == sorted(sheets)
 
 
 def test_gather_gives_every_item_of_every_child() -> None:
-    jobs = [Isolated(_count, (50, tag), LIMITS, stream=True) for tag in "ab"]
+    jobs = [Isolated(_count, (50, tag), LIMITS) for tag in "ab"]
     got = list(gather(jobs))
     assert sorted(got) == sorted(f"{t}{i}" for t in "ab" for i in range(50))
     assert [x for x in got if x[0] == "a"] == [f"a{i}" for i in range(50)]  # in order
@@ -145,8 +145,8 @@ def test_gather_gives_every_item_of_every_child() -> None:
     ],
 )
 def test_a_child_failing_after_some_items_refuses_the_file(func, args, phrase: str) -> None:
-    jobs = [Isolated(func, args, LIMITS, "坏.xlsx", stream=True)]
-    jobs.append(Isolated(_count, (3, "ok"), LIMITS, "坏.xlsx", stream=True))
+    jobs = [Isolated(func, args, LIMITS, "坏.xlsx")]
+    jobs.append(Isolated(_count, (3, "ok"), LIMITS, "坏.xlsx"))
     got = []
     with pytest.raises(UnreadableFileError) as info:
         got.extend(gather(jobs))
@@ -159,7 +159,7 @@ def test_a_child_failing_after_some_items_refuses_the_file(func, args, phrase: s
 
 def test_a_child_hanging_after_some_items_times_out() -> None:
     started = time.monotonic()
-    job = Isolated(_then_hang, (), ReadLimits(timeout_s=0.5), "慢.xlsx", stream=True)
+    job = Isolated(_then_hang, (), ReadLimits(timeout_s=0.5), "慢.xlsx")
     got = []
     with pytest.raises(UnreadableFileError, match=r"读取超时（超过 0\.5 秒）"):
         got.extend(gather([job]))

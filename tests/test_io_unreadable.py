@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import olefile
@@ -34,7 +35,7 @@ from kam.findings import column_letter
 from kam.io import sheet_scan
 from kam.io.files import ReadLimits, load_raw, read_grids
 from kam.io.grid_codec import pack_grid, unpack_grid
-from kam.io.isolate import run_isolated
+from kam.io.isolate import Isolated, gather
 
 KEY_PHRASE = {
     "empty": "文件是空的",
@@ -207,7 +208,7 @@ def test_inline_string_header_with_nul_reads_as_python_calamine(tmp_path: Path) 
     assert marks.inline_strings and marks.nul_chars
     rows = load_raw(path, QUICK).sheets["大客户名录"].rows
     assert rows == [["a\x00b"], ["x"]]
-    assert dict(read_grids(str(path), QUICK))["大客户名录"] == pack_grid(rows)
+    assert dict(read_grids(str(path), QUICK, ["大客户名录"]))["大客户名录"] == pack_grid(rows)
 
 
 def test_prefixed_xml_and_cells_without_ref(tmp_path: Path) -> None:
@@ -390,8 +391,8 @@ def test_grid_codec_round_trips(rows: list[list[object]]) -> None:
 # Isolation: module-level functions so they pickle under 'spawn' too.
 
 
-def _add(a: int, b: int) -> int:
-    return a + b
+def _add(a: int, b: int) -> Iterator[int]:
+    yield a + b
 
 
 def _abort() -> None:
@@ -421,8 +422,17 @@ def _bug() -> None:
 SMALL = ReadLimits(timeout_s=5, memory_bytes=256 * 2**20)
 
 
+def run_isolated(func, args: tuple, limits: ReadLimits, file: str = "") -> list:
+    """Every item func(*args) yields in a child process under limits."""
+    job = Isolated(func, args, limits, file)
+    try:
+        return list(gather([job]))
+    finally:
+        job.cancel()
+
+
 def test_run_isolated_returns_the_value() -> None:
-    assert run_isolated(_add, (2, 3), SMALL) == 5
+    assert run_isolated(_add, (2, 3), SMALL) == [5]
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ class SheetStream:
 
     file: str
     names: list[str]  # the sheets that hold cells, in tab order
-    sheets: Iterator[RawSheet]  # largest first within each child; raises UnreadableFileError
+    sheets: Iterator[RawSheet]  # in the order they are read; raises UnreadableFileError
 
 
 @contextmanager
@@ -104,7 +104,7 @@ def open_sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[She
     queue = SheetQueue(sheets, shared_counter())
     args = (str(path), queue, package.shared_strings, limits)
     jobs = [
-        Isolated(read_sheets, args, limits, file, stream=True)
+        Isolated(read_sheets, args, limits, file)
         for _ in range(min(max(1, limits.workers), len(sheets)))
     ]
     try:
@@ -121,7 +121,7 @@ def load_raw(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> RawBook:
     return RawBook(file=stream.file, sheets={n: read[n] for n in stream.names if n in read})
 
 
-def _arrivals(file: str, jobs: list[Isolated[Any]]) -> Iterator[RawSheet]:
+def _arrivals(file: str, jobs: list[Isolated]) -> Iterator[RawSheet]:
     count = 0
     for name, payload, sheet_marks in gather(jobs):
         with _gc_paused():
@@ -233,10 +233,8 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_grids(
-    path: str, limits: ReadLimits, names: list[str] | None = None
-) -> list[tuple[str, PackedGrid]]:
-    """Child side: values from A1 of the named (default: every non-chart) sheets, packed."""
+def read_grids(path: str, limits: ReadLimits, names: list[str]) -> list[tuple[str, PackedGrid]]:
+    """Child side: values from A1 of the named sheets (charts and dialogs skipped), packed."""
     file = Path(path).name
     try:
         # from_path picks the format by extension; the bytes were sniffed, so go by them.
@@ -248,7 +246,7 @@ def read_grids(
             grids = [
                 (meta.name, pack_grid(_sheet_rows(book, meta.name, file, limits)))
                 for meta in book.sheets_metadata
-                if meta.typ not in _SKIPPED_KINDS and (names is None or meta.name in names)
+                if meta.typ not in _SKIPPED_KINDS and meta.name in names
             ]
     except calamine.PasswordError as exc:
         raise refuse(file, "encrypted") from exc
@@ -258,8 +256,6 @@ def read_grids(
         raise refuse(file, "parse_xml", error=_short(exc)) from exc
     except calamine.CalamineError as exc:
         raise refuse(file, "parse_failed", error=_short(exc)) from exc
-    if not grids and names is None:
-        raise refuse(file, "no_sheets")
     return grids
 
 

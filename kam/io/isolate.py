@@ -15,16 +15,15 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from kam.errors import UnreadableFileError
 
 if TYPE_CHECKING:
     from kam.io.files import ReadLimits
 
-T = TypeVar("T")
 _OOM_MARKERS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memory", b"bad_alloc")
 
 # fork is cheap and needs no pickling of the function; elsewhere fork is unsafe or missing.
@@ -52,19 +51,17 @@ FAILED = (
 )
 
 
-class Isolated(Generic[T]):
-    """One call of func(*args) running in a child process; result() waits for it."""
+class Isolated:
+    """One call of func(*args) in a child process; func returns an iterator, and each item
+    is sent back as soon as it is made (read them with gather())."""
 
     def __init__(
         self,
-        func: Callable[..., T],
+        func: Callable[..., Iterable[Any]],
         args: tuple[Any, ...],
         limits: ReadLimits,
         file: str = "",
-        *,
-        stream: bool = False,
     ) -> None:
-        """stream: func returns an iterator, and each item is sent back as soon as it is made."""
         self.file = file
         self._timeout = limits.timeout_s
         # The child's stderr goes to a file: a native crash prints there, not at the user.
@@ -73,7 +70,7 @@ class Isolated(Generic[T]):
         self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
         self._proc = _CONTEXT.Process(
             target=_child_main,
-            args=(child_conn, func, args, limits, self._log, stream),
+            args=(child_conn, func, args, limits, self._log),
             daemon=True,
         )
         self._deadline = time.monotonic() + limits.timeout_s
@@ -87,16 +84,6 @@ class Isolated(Generic[T]):
             raise
         # Close our copy of the write end so a dead child reads as EOF, not as a hang.
         child_conn.close()
-
-    def result(self) -> T:
-        """The function's return value, or UnreadableFileError if the child failed."""
-        try:
-            kind, *payload = self._message()
-            if kind != "ok":
-                raise self._failure(kind, payload)
-            return payload[0]  # type: ignore[no-any-return]
-        finally:
-            self.cancel()
 
     def cancel(self) -> None:
         """Kill the child if it still runs and release its resources (safe to repeat)."""
@@ -156,23 +143,12 @@ class Isolated(Generic[T]):
         return UnreadableFileError(self.file, texts[0].format(**params), texts[1].format(**params))
 
 
-def run_isolated(
-    func: Callable[..., T], args: tuple[Any, ...], limits: ReadLimits, file: str = ""
-) -> T:
-    """func(*args) in a child process under limits; failures become UnreadableFileError.
-
-    func and its result must be picklable (module-level function, plain data). func may
-    raise UnreadableFileError itself to refuse the file with its own reason.
-    """
-    return Isolated(func, args, limits, file).result()
-
-
 def shared_counter() -> Any:
     """An integer the children of Isolated jobs made after it can all read and add to."""
     return _CONTEXT.Value("i", 0)
 
 
-def gather(jobs: list[Isolated[Any]]) -> Iterator[Any]:
+def gather(jobs: list[Isolated]) -> Iterator[Any]:
     """Items of streaming jobs in the order they arrive, from whichever child is first.
 
     A child that fails raises its UnreadableFileError here; the caller cancels the others.
@@ -206,9 +182,8 @@ def _child_main(
     args: tuple[Any, ...],
     limits: ReadLimits,
     log: str,
-    stream: bool,
 ) -> None:
-    """Child side: set limits, call, send back tagged messages (one, or one per item)."""
+    """Child side: set limits, call, send back one tagged message per item, then "done"."""
     handle = os.open(log, os.O_WRONLY | os.O_TRUNC)
     os.dup2(handle, 2)
     os.close(handle)
@@ -216,12 +191,9 @@ def _child_main(
         faulthandler.enable(file=2)
     _set_limits(limits.timeout_s, limits.memory_bytes)
     try:
-        if stream:
-            for item in func(*args):
-                conn.send(("item", item))
-            message: tuple[Any, ...] = ("done",)
-        else:
-            message = ("ok", func(*args))
+        for item in func(*args):
+            conn.send(("item", item))
+        message: tuple[Any, ...] = ("done",)
     except UnreadableFileError as exc:
         # Exceptions are not sent pickled: UnreadableFileError's args do not round-trip.
         message = ("unreadable", exc.reason, exc.reason_en)

@@ -78,14 +78,6 @@ class StringFacts:
     nul_chars: bool  # a string holds U+0000, which fastexcel drops from header names
 
 
-@dataclass(frozen=True)
-class Doubts:
-    """Questions about a sheet's strings, asked lazily (each costs a look at the XML)."""
-
-    null_strings: Callable[[], bool]
-    nul_chars: Callable[[], bool]
-
-
 def shared_string_facts(zf: zipfile.ZipFile, part: str) -> StringFacts:
     """StringFacts of the shared strings (and of every part that may be read as them)."""
     parts = {part} if part else set()
@@ -117,8 +109,14 @@ def _holds_nulls(data: bytes) -> bool:
     return False
 
 
-def read_columns(reader: Any, name: str, marks: SheetMarks, doubts: Doubts) -> PackedColumns | None:
-    """The sheet as PackedColumns, or None when only python-calamine can read it exactly."""
+def read_columns(
+    reader: Any, name: str, marks: SheetMarks, shared: Callable[[], StringFacts]
+) -> PackedColumns | None:
+    """The sheet as PackedColumns, or None when only python-calamine can read it exactly.
+
+    shared() gives the shared strings' StringFacts; it is asked only when needed (it costs
+    a look at the XML) and the caller keeps the answer for the file's other sheets.
+    """
     if marks.iso_dates:
         return None
     try:
@@ -145,7 +143,7 @@ def read_columns(reader: Any, name: str, marks: SheetMarks, doubts: Doubts) -> P
     headers = [i.name for i in infos]
     if not _headers_exact(infos) or any(r == 0 for r, _ in marks.formulas):
         return None
-    if doubts.nul_chars():  # fastexcel drops U+0000 from a header name ("a\0" reads "a")
+    if marks.nul_chars or shared().nul_chars:  # fastexcel drops U+0000 from a header name
         return None
     formula_cols = {c for r, c in marks.formulas if r > 0}
     n = sheet.height
@@ -160,7 +158,7 @@ def read_columns(reader: Any, name: str, marks: SheetMarks, doubts: Doubts) -> P
         # A null in a typed column may be a string python-calamine keeps: a formula's text
         # result, or a shared or inline string such as "NA".
         nullable = col.kind != "str" and col.valid is not None
-        if nullable and (left + j in formula_cols or doubts.null_strings()):
+        if nullable and (left + j in formula_cols or marks.inline_strings or shared().null_strings):
             return None
         columns.append(col)
     return PackedColumns(1 + n, left + len(infos), left, columns)

@@ -28,7 +28,6 @@ from kam.errors import KamError
 from kam.findings import column_letter
 from kam.io import fast_read
 from kam.io.fast_read import (
-    Doubts,
     PackedColumns,
     StringFacts,
     read_columns,
@@ -177,12 +176,8 @@ def read_sheets(
         marks = scan_parts(path, {name: part})[name]
         packed = None
         if reader is not None:
-            doubts = Doubts(
-                null_strings=lambda m=marks: m.inline_strings or shared().null_strings,
-                nul_chars=lambda m=marks: m.nul_chars or shared().nul_chars,
-            )
             with _gc_paused():
-                packed = read_columns(reader, name, marks, doubts)
+                packed = read_columns(reader, name, marks, shared)
         if packed is None:
             slow[name] = marks
             continue

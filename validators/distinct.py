@@ -11,9 +11,11 @@ import pandas as pd
 def per_distinct(
     values: pd.Series, test: Callable[[pd.Series], pd.Series], blank: bool = False
 ) -> pd.Series:
-    """test() applied to the distinct values of a text column, spread back to every row.
+    """test() applied to the distinct values of a column, spread back to every row.
 
-    `values` holds str or None (typed text); blanks get `blank` without being tested.
+    Blanks (None, NaN) get `blank` without being tested. Cells that compare equal share one
+    verdict (1 == 1.0 == True), so test() must not tell such values apart; a str only ever
+    equals a str.
     """
     codes, distinct = pd.factorize(values.to_numpy(dtype=object))
     verdict = np.full(len(distinct) + 1, blank, dtype=bool)  # the last slot: blanks (-1)

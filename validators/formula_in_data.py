@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import numpy as np
 import pandas as pd
 
 from kam.checks import CheckContext
 from kam.findings import Finding
 from kam.submission import SheetData
+from validators.distinct import per_distinct
 
 RULE = "formula_in_data"
 # A leading + or - is harmless when it starts a number ("-5%", "+1,200.5") or a phone
@@ -21,14 +21,14 @@ LEADING = frozenset("=@+-")
 
 def formula_like(raw: pd.Series) -> pd.Series:
     """True where a raw cell is text that Excel would treat as a formula."""
-    # Each distinct value once (a str only ever equals a str, so mixed columns are safe);
-    # a cheap first pass, then the regex only sees the rare candidates.
-    codes, distinct = pd.factorize(raw.to_numpy(dtype=object))
-    hits = np.zeros(len(distinct) + 1, dtype=bool)  # the last slot: blanks (code -1)
-    for i, v in enumerate(distinct.tolist()):
-        if type(v) is str and v[:1] in LEADING:
-            hits[i] = v[0] in "=@" or not HARMLESS_SIGN.match(v)
-    return pd.Series(hits[codes], index=raw.index)
+    return per_distinct(raw, lambda distinct: distinct.map(_runs_as_formula))
+
+
+def _runs_as_formula(value: object) -> bool:
+    # A cheap first test; the regex only sees the rare candidates.
+    if type(value) is not str or value[:1] not in LEADING:
+        return False
+    return value[0] in "=@" or not HARMLESS_SIGN.match(value)
 
 
 def _mask(data: SheetData, field_id: str) -> pd.Series:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -134,3 +135,38 @@ def test_typed_columns_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.Mo
     _assert_same(fast, slow)
     assert isinstance(fast, RawBook) and fast.sheets["Sheet"].native_columns
     assert isinstance(slow, RawBook) and not slow.sheets["Sheet"].native_columns
+
+
+def _arrow_strings(cells: list[str | None]) -> tuple[bytes, bytes, np.ndarray | None]:
+    """An Arrow string column's offsets and data buffers (nulls hold no bytes)."""
+    encoded = [(c or "").encode("utf-8") for c in cells]
+    offsets = np.zeros(len(cells) + 1, np.int32)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    valid = np.array([c is not None for c in cells])
+    return offsets.tobytes(), b"".join(encoded), None if valid.all() else valid
+
+
+# Short strings that share prefixes, lengths and bytes (and U+0000, which pads keys).
+STRINGS = st.lists(
+    st.one_of(
+        st.none(),
+        st.sampled_from(["", "a", "a\0", "ab", "华东", "华东分公司", "HT-0000001", "HT-0000010"]),
+        st.text(alphabet="ab\0华", max_size=20),
+        st.text(max_size=140),  # past the fixed-width keys: the factorize path
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=STRINGS, collide=st.booleans())
+def test_strings_decode_every_cell(cells: list[str | None], collide: bool) -> None:
+    """Codes and distinct strings give back every cell ("" for nulls), each string once."""
+    offsets, data, valid = _arrow_strings(cells)
+    with pytest.MonkeyPatch.context() as m:
+        if collide:  # every row hashes alike: the exact sort must take over
+            m.setattr(fast_read, "_row_hash", lambda words: np.zeros(len(words), np.uint64))
+        codes, strings = fast_read._strings(offsets, data, len(cells), valid)
+    assert [strings[c] for c in codes] == [c or "" for c in cells]
+    assert len(set(strings)) == len(strings)

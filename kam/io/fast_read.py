@@ -217,16 +217,10 @@ def _strings(
     if longest == 0:
         return np.zeros(n, np.int32), [""]
     if longest < _KEY_BYTES:
-        # Each cell's bytes (after its length) in a fixed-width row: np.unique finds the
-        # distinct strings without a Python object per cell.
-        keys = np.zeros((n, longest + 1), np.uint8)
-        keys[:, 0] = lengths
-        inside = np.arange(longest) < lengths[:, None]
-        at = offsets[:-1, None] + np.arange(longest)
-        keys[:, 1:][inside] = np.frombuffer(data, np.uint8)[at[inside]]
-        _, first, codes = np.unique(
-            keys.view(f"V{longest + 1}").ravel(), return_index=True, return_inverse=True
-        )
+        # Each cell's bytes (after its length) in a fixed-width row: numpy finds the distinct
+        # rows without a Python object per cell.
+        keys = _fixed_width(np.frombuffer(data, np.uint8), offsets, lengths, longest)
+        codes, first = _distinct_rows(keys)
         bounds = offsets.tolist()
         strings = [data[bounds[i] : bounds[i + 1]].decode("utf-8") for i in first.tolist()]
     else:
@@ -246,6 +240,52 @@ def _strings(
             strings.append("")
         codes[~valid] = strings.index("")
     return codes, strings
+
+
+def _fixed_width(
+    data: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, longest: int
+) -> np.ndarray:
+    """One row of 64-bit words per cell: its length byte, its bytes, zeros to the row's end."""
+    n = len(lengths)
+    width = (longest + 1 + 7) // 8 * 8
+    keys = np.zeros((n, width), np.uint8)
+    keys[:, 0] = lengths
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    if hi - lo == longest * n:  # every cell as long as the longest (codes): one reshape
+        keys[:, 1 : 1 + longest] = data[lo:hi].reshape(n, longest)
+    elif hi > lo:
+        # Each byte's place in `keys`: its cell's row, then its offset within the cell.
+        row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        at = np.arange(lo, hi, dtype=np.int64) - offsets[:-1][row] + row * width + 1
+        keys.ravel()[at] = data[lo:hi]
+    return keys.view(np.uint64)
+
+
+def _row_hash(words: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per row of words (collisions are checked for by the caller)."""
+    h = words[:, 0].copy()
+    for k in range(1, words.shape[1]):
+        h *= np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(29)
+        h += words[:, k]
+    return h
+
+
+def _distinct_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of each row among the distinct rows, and the first row of each distinct one."""
+    if words.shape[1] == 1:  # the word is the row: no hash, nothing to check
+        codes, _ = pd.factorize(words[:, 0])
+    else:
+        codes, _ = pd.factorize(_row_hash(words))
+    # pd.factorize numbers values in order of first appearance: a row is the first of its
+    # value exactly where its code exceeds every code before it.
+    top = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate(([True], top[1:] > top[:-1])))
+    if words.shape[1] > 1 and not (words == words[first[codes]]).all():
+        # Two different rows share a hash: sort the rows themselves instead (exact, slower).
+        rows = np.ascontiguousarray(words).view(f"V{words.shape[1] * 8}").ravel()
+        _, first, codes = np.unique(rows, return_index=True, return_inverse=True)
+    return codes, first
 
 
 def unpack_columns(packed: PackedColumns) -> list[np.ndarray]:

@@ -47,6 +47,8 @@ WHY = {
     "quarter": ("统一季度格式", "quarter format"),
 }
 
+_NOT_TEXT = frozenset({Kind.NUMBER, Kind.INTEGER, Kind.DATE})
+
 # Cell type codes of one classification pass.
 BLANK, STR, NUM, BOOL, DATE, OTHER = range(6)
 _TYPE_CODE: dict[type, int] = {
@@ -145,34 +147,48 @@ def _why_text(original: str, cleaned: str, kind: Kind) -> tuple[str, ...]:
 
 def _text(values: np.ndarray, codes: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
     """Cleaned text of every cell (None for blanks) and which strings were changed."""
-    table = TEXT_TABLE if kind is Kind.TEXT else CODE_TABLE
     out = np.full(len(values), None, dtype=object)
     strs = np.flatnonzero(codes == STR)
     changed = np.zeros(len(values), dtype=bool)
     if len(strs):
         at, original = pd.factorize(values[strs])
-        # Most cells are already clean; translate (a dict lookup per character) only the rest.
-        if kind is Kind.TEXT:
-            cleaned = [
-                v.strip() if v.isprintable() else v.translate(table).strip() for v in original
-            ]
-        else:
-            cleaned = [
-                v.strip() if v.isascii() and v.isprintable() else v.translate(table).strip()
-                for v in original
-            ]
-        if kind is Kind.USCC:
-            cleaned = [_squeeze_code(v) for v in cleaned]
-        distinct = np.array(cleaned, dtype=object)
-        empty = distinct == ""
-        distinct[empty] = None
-        # A cell of only spaces is simply empty, not a fixed value.
-        changed[strs] = ((distinct != original) & ~empty)[at]
+        distinct, was_changed = _clean(np.asarray(original, dtype=object), kind)
+        changed[strs] = was_changed[at]
         out[strs] = distinct[at]
     others = np.flatnonzero((codes != STR) & (codes != BLANK))
     if len(others):
         out[others] = [_display(v) for v in values[others]]
     return out, changed
+
+
+def _clean(original: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct string cleaned (None where nothing is left) and whether it changed."""
+    table = TEXT_TABLE if kind is Kind.TEXT else CODE_TABLE
+    # Most cells are already clean; translate (a dict lookup per character) only the rest.
+    if kind is Kind.TEXT:
+        cleaned = [v.strip() if v.isprintable() else v.translate(table).strip() for v in original]
+    else:
+        cleaned = [
+            v.strip() if v.isascii() and v.isprintable() else v.translate(table).strip()
+            for v in original
+        ]
+    if kind is Kind.USCC:
+        cleaned = [_squeeze_code(v) for v in cleaned]
+    distinct = np.array(cleaned, dtype=object)
+    empty = distinct == ""
+    distinct[empty] = None
+    # A cell of only spaces is simply empty, not a fixed value.
+    return distinct, (distinct != original) & ~empty
+
+
+def _text_categorical(s: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes and distinct strings of a categorical column of text, else None."""
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        return None
+    distinct = s.cat.categories.to_numpy(dtype=object)
+    if len(distinct) and pd.api.types.infer_dtype(distinct, skipna=False) != "string":
+        return None
+    return s.cat.codes.to_numpy(), distinct
 
 
 def _squeeze_code(code: str) -> str:
@@ -181,27 +197,39 @@ def _squeeze_code(code: str) -> str:
 
 def normalize(kind: Kind, s: pd.Series) -> Column:
     """Normalize one raw column according to its kind."""
-    values = s.to_numpy(dtype=object)
-    codes = classify(values)
-    if kind in (Kind.NUMBER, Kind.INTEGER):
-        return _numbers(s.index, values, codes, integer=kind is Kind.INTEGER)
-    if kind is Kind.DATE:
-        return _dates(s.index, values, codes)
-    text, changed = _text(values, codes, kind)
-    invalid = np.zeros(len(values), dtype=bool)
-    if kind is Kind.USCC:
-        # An 18-digit code typed as a number has lost its last digits to floating point.
-        nums = np.flatnonzero(codes == NUM)
-        invalid[nums] = [abs(float(v)) >= 1e15 for v in values[nums]]
-    elif kind is Kind.QUARTER:
+    categorical = None if kind in _NOT_TEXT else _text_categorical(s)
+    if categorical is not None:
+        # A text column read from a file: clean its distinct strings, spread them by code.
+        at, original = categorical
+        distinct, was_changed = _clean(original, kind)
+        text = np.append(distinct, None)[at]  # code -1 (a missing cell): the None at the end
+        changed = np.append(was_changed, False)[at]
+        invalid = np.zeros(len(s), dtype=bool)
+    else:
+        values = s.to_numpy(dtype=object)
+        codes = classify(values)
+        if kind in (Kind.NUMBER, Kind.INTEGER):
+            return _numbers(s.index, values, codes, integer=kind is Kind.INTEGER)
+        if kind is Kind.DATE:
+            return _dates(s.index, values, codes)
+        text, changed = _text(values, codes, kind)
+        invalid = np.zeros(len(values), dtype=bool)
+        if kind is Kind.USCC:
+            # An 18-digit code typed as a number has lost its last digits to floating point.
+            nums = np.flatnonzero(codes == NUM)
+            invalid[nums] = [abs(float(v)) >= 1e15 for v in values[nums]]
+    if kind is Kind.QUARTER:
         text, invalid, changed = _quarter(text, changed)
     col = Column(
         pd.Series(text, index=s.index, dtype=object),
         pd.Series(invalid, index=s.index),
         pd.Series(changed & ~invalid, index=s.index),
     )
-    for i in np.flatnonzero(col.fixed.to_numpy()):
-        col.why[int(s.index[i])] = _why_text(str(values[i]), str(text[i]), kind)
+    fixed = np.flatnonzero(col.fixed.to_numpy())
+    if len(fixed):
+        values = s.to_numpy(dtype=object)
+        for i in fixed:
+            col.why[int(s.index[i])] = _why_text(str(values[i]), str(text[i]), kind)
     return col
 
 

@@ -148,11 +148,18 @@ def _table_parts(sheet: RawSheet, h: int, hits: int) -> tuple[list[Any], pd.Data
         header = [c[h] for c in cols] if hits and sheet.height else []
         if sheet.height <= h + 1:
             return header, pd.DataFrame()
-        return header, pd.DataFrame({i: c[h + 1 :] for i, c in enumerate(cols)}, dtype=object)
+        return header, pd.DataFrame({i: _body(c[h + 1 :]) for i, c in enumerate(cols)})
     rows = sheet.rows
     header = rows[h] if rows and hits else []
     body = pd.DataFrame(rows[h + 1 :], dtype=object) if len(rows) > h + 1 else pd.DataFrame()
     return header, body
+
+
+def _body(values: np.ndarray | pd.Categorical) -> pd.Series:
+    """A column under the header: object cells, or a text column kept categorical."""
+    if isinstance(values, pd.Categorical):
+        return pd.Series(values, copy=False)
+    return pd.Series(values, dtype=object, copy=False)
 
 
 def _read_table(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list[Finding]]:

@@ -17,7 +17,11 @@ def per_distinct(
     verdict (1 == 1.0 == True), so test() must not tell such values apart; a str only ever
     equals a str.
     """
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    if isinstance(values.dtype, pd.CategoricalDtype):  # a text column read from a file
+        codes = values.cat.codes.to_numpy()
+        distinct = values.cat.categories.to_numpy(dtype=object)
+    else:
+        codes, distinct = pd.factorize(values.to_numpy(dtype=object))
     verdict = np.full(len(distinct) + 1, blank, dtype=bool)  # the last slot: blanks (-1)
     if len(distinct):
         verdict[:-1] = test(pd.Series(distinct, dtype=object)).to_numpy(dtype=bool)

@@ -288,16 +288,37 @@ def _distinct_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, first
 
 
-def unpack_columns(packed: PackedColumns) -> list[np.ndarray]:
-    """Object arrays, one per column from A, with the values python-calamine gives."""
+def unpack_columns(packed: PackedColumns) -> list[np.ndarray | pd.Categorical]:
+    """One column per column from A, with the values python-calamine gives.
+
+    A text column stays a pd.Categorical (codes into its distinct strings), so the reader
+    cleans each distinct string once without sorting them out again; the others are object
+    arrays.
+    """
     blank = np.full(packed.height, "", dtype=object)
-    out = [blank.copy() for _ in range(packed.left)]
+    out: list[np.ndarray | pd.Categorical] = [blank.copy() for _ in range(packed.left)]
     for col in packed.columns:
+        if col.kind == "str":
+            out.append(_categorical(col, packed.height))
+            continue
         values = blank.copy()
         values[0] = col.header
         values[1:] = _objects(col)
         out.append(values)
     return out
+
+
+def _categorical(col: PackedColumn, height: int) -> pd.Categorical:
+    strings = list(col.strings)
+    try:
+        head = strings.index(col.header)
+    except ValueError:
+        head = len(strings)
+        strings.append(col.header)
+    codes = np.empty(height, np.int32)
+    codes[0] = head
+    codes[1:] = col.values
+    return pd.Categorical.from_codes(codes, categories=pd.Index(strings, dtype=object))
 
 
 def _objects(col: PackedColumn) -> np.ndarray:

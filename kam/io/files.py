@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import python_calamine as calamine
 
 from kam.errors import KamError
@@ -285,6 +286,8 @@ def _put_errors(sheet: RawSheet, errors: dict[tuple[int, int], str]) -> None:
         cols = sheet.columns
         for (r, c), text in errors.items():
             if c < len(cols) and r < len(cols[c]) and cols[c][r] in ("", None):
+                if not isinstance(cols[c], np.ndarray):  # a text column's Categorical
+                    cols[c] = np.asarray(cols[c], dtype=object)
                 cols[c][r] = text
         return
     rows = sheet.rows

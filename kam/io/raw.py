@@ -13,7 +13,8 @@ class RawSheet:
     """A sheet's cell values from A1 (as rows or as columns), and where its formula cells are.
 
     A sheet is built from either: a file read column-wise gives `columns` (equal-length
-    object arrays), a live book or openpyxl gives `rows`; the other form is made on demand.
+    object arrays, or pd.Categorical for text columns), a live book or openpyxl gives `rows`;
+    the other form is made on demand.
     """
 
     def __init__(
@@ -22,7 +23,7 @@ class RawSheet:
         rows: list[list[Any]] | None = None,
         formulas: set[tuple[int, int]] | None = None,
         *,
-        columns: list[np.ndarray] | None = None,
+        columns: list[np.ndarray | pd.Categorical] | None = None,
     ) -> None:
         self.name = name
         self.formulas: set[tuple[int, int]] = formulas if formulas is not None else set()
@@ -43,8 +44,11 @@ class RawSheet:
         return self._rows
 
     @property
-    def columns(self) -> list[np.ndarray]:
-        """One object array per column from A, as long as the sheet is high (None pads)."""
+    def columns(self) -> list[np.ndarray | pd.Categorical]:
+        """One array per column from A, as long as the sheet is high (None pads).
+
+        Object arrays, except text columns read from a file: pd.Categorical of strings.
+        """
         if self._columns is None:
             frame = pd.DataFrame(self.rows, dtype=object)
             self._columns = [frame[c].to_numpy(dtype=object) for c in frame.columns]

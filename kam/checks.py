@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from kam.forms import Field
+import pandas as pd
+
+from kam.forms import Field, Kind
 from kam.rules import Rules
 from kam.submission import SheetData, Submission
+from kam.uscc import column_masks
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,16 @@ class CheckContext:
     @property
     def as_of(self) -> dt.date | None:
         return self.submission.as_of
+
+    @functools.cached_property
+    def code_verdicts(self) -> dict[tuple[str, str], tuple[pd.Series, pd.Series]]:
+        """(well formed, check character right) of every code column, by (form id, field id).
+
+        Two rules need them (uscc_*, unknown_customer): each distinct code is checked once.
+        """
+        fields = list(self.fields(lambda f: f.kind is Kind.USCC))
+        masks = column_masks([data.frame[f.id] for data, f in fields])
+        return {(data.form.id, f.id): m for (data, f), m in zip(fields, masks, strict=True)}
 
     def fields(self, wanted: Callable[[Field], bool]) -> Iterator[tuple[SheetData, Field]]:
         """Every (sheet rows, field) whose column is present and that `wanted` selects."""

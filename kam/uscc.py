@@ -14,7 +14,6 @@ without I, O, S, V, Z.
 from __future__ import annotations
 
 import random
-import re
 
 import numpy as np
 import pandas as pd
@@ -50,10 +49,6 @@ CATEGORIES: dict[str, str] = {
 }
 
 _VALUE = {c: i for i, c in enumerate(CODE_ALPHABET)}
-_CHAR_CLASS = "[0-9A-HJ-NP-RTUW-Y]"  # CODE_ALPHABET as a regex class
-_PREFIX = "|".join(f"{d}[{c}]" for d, c in CATEGORIES.items())
-FORMAT_RE = re.compile(rf"^(?:{_PREFIX})\d{{6}}{_CHAR_CLASS}{{10}}$")
-"""Well formed (structure only, check character not verified)."""
 
 # GB 11714 organization code: 8 body characters + a mod-11 check (used to make realistic codes).
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -109,34 +104,76 @@ def uscc_ok(code: str) -> bool:
     )
 
 
+def uscc_masks(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(well formed, well formed with the right check character) per value; blanks are neither.
+
+    The same tests as uscc_problem() and uscc_ok(), on all codes at once in numpy.
+    """
+    values = s.to_numpy(dtype=object)
+    rows = np.flatnonzero([isinstance(v, str) and len(v) == 18 for v in values])
+    fmt = np.zeros(len(values), dtype=bool)
+    ok = np.zeros(len(values), dtype=bool)
+    if len(rows):
+        points = np.array(values[rows].tolist(), dtype="<U18").view(np.uint32).reshape(-1, 18)
+        digits = np.where(points < 128, _ALPHABET_VALUE[np.minimum(points, 127)], -1)
+        well = (digits >= 0).all(axis=1)
+        well &= _DEPT_CATEGORY[digits[:, 0], digits[:, 1]]  # -1 is the table's last row: False
+        well &= (digits[:, 2:8] < 10).all(axis=1)  # the region: values 0-9 are the digits
+        check = (31 - (digits[:, :17] @ np.asarray(WEIGHTS)) % 31) % 31
+        fmt[rows] = well
+        ok[rows] = well & (check == digits[:, 17])
+    return pd.Series(fmt, index=s.index), pd.Series(ok, index=s.index)
+
+
+def column_masks(columns: list[pd.Series]) -> list[tuple[pd.Series, pd.Series]]:
+    """uscc_masks() of each column; codes the columns share are checked once.
+
+    The sheets of one workbook repeat the same codes.
+    """
+    if not columns:
+        return []
+    values = [c.to_numpy(dtype=object) for c in columns]
+    codes, distinct = pd.factorize(np.concatenate(values))
+    fmt = np.zeros(len(distinct) + 1, dtype=bool)  # the last slot: blanks (code -1)
+    ok = np.zeros(len(distinct) + 1, dtype=bool)
+    if len(distinct):
+        well_formed, checksum_ok = uscc_masks(pd.Series(distinct, dtype=object))
+        fmt[:-1] = well_formed.to_numpy(dtype=bool)
+        ok[:-1] = checksum_ok.to_numpy(dtype=bool)
+    parts = np.split(codes, np.cumsum([len(v) for v in values])[:-1])
+    return [
+        (pd.Series(fmt[part], index=c.index), pd.Series(ok[part], index=c.index))
+        for c, part in zip(columns, parts, strict=True)
+    ]
+
+
 def uscc_format_mask(s: pd.Series) -> pd.Series:
     """True where the value is a well-formed code (structure only); False for blanks/non-text."""
-    out = pd.Series(False, index=s.index, dtype=bool)
-    if pd.api.types.is_string_dtype(s):
-        text = s.astype(object)
-    else:
-        text = s.map(lambda v: v if isinstance(v, str) else None)
-    present = text.notna()
-    if present.any():
-        matched = text[present].astype(str).str.fullmatch(FORMAT_RE.pattern)
-        out[present] = matched.to_numpy(bool)
-    return out
+    return uscc_masks(s)[0]
 
 
 def uscc_checksum_mask(s: pd.Series) -> pd.Series:
     """True where the value is well formed and its check character is right."""
-    ok = uscc_format_mask(s)
-    out = pd.Series(False, index=s.index, dtype=bool)
-    if not ok.any():
-        return out
-    codes = np.array(s[ok].astype(str).tolist(), dtype="<U18")
-    points = codes.view(np.uint32).reshape(-1, 18)
-    lookup = np.full(128, -1, dtype=np.int64)
-    lookup[[ord(c) for c in CODE_ALPHABET]] = np.arange(len(CODE_ALPHABET))
-    values = lookup[points]
-    expected = (31 - (values[:, :17] @ np.asarray(WEIGHTS)) % 31) % 31
-    out[ok] = expected == values[:, 17]
-    return out
+    return uscc_masks(s)[1]
+
+
+def _alphabet_values() -> np.ndarray:
+    table = np.full(128, -1, dtype=np.int64)
+    table[[ord(c) for c in CODE_ALPHABET]] = np.arange(len(CODE_ALPHABET))
+    return table
+
+
+def _dept_categories() -> np.ndarray:
+    # One row and column more than the alphabet: value -1 (not a code character) lands there.
+    table = np.zeros((len(CODE_ALPHABET) + 1, len(CODE_ALPHABET) + 1), dtype=bool)
+    for dept, cats in CATEGORIES.items():
+        for cat in cats:
+            table[_VALUE[dept], _VALUE[cat]] = True
+    return table
+
+
+_ALPHABET_VALUE = _alphabet_values()
+_DEPT_CATEGORY = _dept_categories()
 
 
 def _org_check(body: str) -> str:

@@ -40,6 +40,7 @@ def test_clean_book_has_no_findings() -> None:
         ("enum", {"nature": "私营企业"}, "C2"),
         ("uscc_format", {"uscc": "91350100M000100Y4"}, "B2"),
         ("uscc_format", {"uscc": "91350100M00O100Y43"}, "B2"),
+        ("uscc_format", {"uscc": "9135٠100M000100Y43"}, "B2"),  # an Arabic-Indic zero
         ("uscc_checksum", {"uscc": "91350100M000100Y44"}, "B2"),
         ("phone", {"phone": "1380013800"}, "I2"),
         ("date_future", {"listed_on": dt.datetime(2026, 10, 1)}, "K2"),

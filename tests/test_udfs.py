@@ -25,6 +25,7 @@ from kam.uscc import (
     uscc_check_char,
     uscc_checksum_mask,
     uscc_format_mask,
+    uscc_masks,
     uscc_ok,
     uscc_problem,
 )
@@ -345,3 +346,34 @@ def test_changing_any_one_character_breaks_the_check(seed: int, pos: int, step: 
     changed = code[:pos] + new + code[pos + 1 :]
     assert uscc_check_char(changed[:17]) != changed[17]
     assert not uscc_ok(changed)
+
+
+# Code characters, look-alikes the reader leaves alone (lower case, I/O/S/V/Z) and decimal
+# digits that are not ASCII (Arabic-Indic, Devanagari, mathematical bold).
+CODE_CHARS = st.sampled_from([*CODE_ALPHABET, "a", "I", "O", "Z", "٣", "३", "𝟑", "-", " "])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 2**32).map(make_uscc),
+            st.integers(0, 2**32).flatmap(
+                lambda seed: st.tuples(st.integers(0, 17), CODE_CHARS).map(
+                    lambda change: (lambda c: c[: change[0]] + change[1] + c[change[0] + 1 :])(
+                        make_uscc(seed)
+                    )
+                )
+            ),
+            st.text(CODE_CHARS, min_size=16, max_size=19),
+            st.none(),
+        ),
+        max_size=8,
+    )
+)
+def test_vectorized_masks_agree_with_the_scalar_checks_on_any_text(values: list) -> None:
+    fmt, ok = uscc_masks(pd.Series(values, dtype=object))
+    for v, f, o in zip(values, fmt, ok, strict=True):
+        text = isinstance(v, str)
+        assert f == (text and uscc_problem(v) is None), v
+        assert o == (text and uscc_ok(v)), v

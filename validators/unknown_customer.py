@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from kam.checks import CheckContext
 from kam.findings import Finding
 from kam.forms import KEY_FORM
-from validators.uscc import code_masks
 
 RULE = "unknown_customer"
 
@@ -17,9 +16,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if roster is None or "uscc" not in roster.present:
         return  # missing_sheet / missing_column already say why nothing can be matched
     known = set(roster.frame["uscc"].dropna())
-    fields = list(ctx.fields(lambda f: f.ref == KEY_FORM.id))
-    masks = code_masks([data.frame[f.id] for data, f in fields])
-    for (data, f), (_, checksum_ok) in zip(fields, masks, strict=True):
+    for data, f in ctx.fields(lambda f: f.ref == KEY_FORM.id):
+        _, checksum_ok = ctx.code_verdicts[data.form.id, f.id]
         values = data.frame[f.id]
         # A malformed code is reported by uscc_format/uscc_checksum, not here as well.
         checkable = ctx.valid(data, f.id) & checksum_ok

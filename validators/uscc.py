@@ -4,43 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
-import pandas as pd
-
 from kam.checks import CheckContext
 from kam.findings import Finding
 from kam.forms import Kind
-from kam.uscc import uscc_check_char, uscc_checksum_mask, uscc_format_mask, uscc_problem
+from kam.uscc import uscc_check_char, uscc_problem
 
 FORMAT, CHECKSUM = "uscc_format", "uscc_checksum"
 
 
-def code_masks(columns: list[pd.Series]) -> list[tuple[pd.Series, pd.Series]]:
-    """(well formed, check character right) of each code column; blanks are neither.
-
-    The sheets of one workbook repeat the same codes: each distinct code is checked once.
-    """
-    if not columns:
-        return []
-    values = [c.to_numpy(dtype=object) for c in columns]
-    codes, distinct = pd.factorize(np.concatenate(values))
-    fmt = np.zeros(len(distinct) + 1, dtype=bool)  # the last slot: blanks (code -1)
-    ok = np.zeros(len(distinct) + 1, dtype=bool)
-    if len(distinct):
-        unique = pd.Series(distinct, dtype=object)
-        fmt[:-1] = uscc_format_mask(unique).to_numpy(dtype=bool)
-        ok[:-1] = uscc_checksum_mask(unique).to_numpy(dtype=bool)
-    parts = np.split(codes, np.cumsum([len(v) for v in values])[:-1])
-    return [
-        (pd.Series(fmt[part], index=c.index), pd.Series(ok[part], index=c.index))
-        for c, part in zip(columns, parts, strict=True)
-    ]
-
-
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    fields = list(ctx.fields(lambda f: f.kind is Kind.USCC))
-    masks = code_masks([data.frame[f.id] for data, f in fields])
-    for (data, f), (well_formed, checksum_ok) in zip(fields, masks, strict=True):
+    for data, f in ctx.fields(lambda f: f.kind is Kind.USCC):
+        well_formed, checksum_ok = ctx.code_verdicts[data.form.id, f.id]
         values = data.frame[f.id]
         present = ctx.valid(data, f.id)
         bad_format = present & ~well_formed

@@ -181,56 +181,62 @@ def _clean(original: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
     return distinct, (distinct != original) & ~empty
 
 
-def _text_categorical(s: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
-    """Codes and distinct strings of a categorical column of text, else None."""
-    if not isinstance(s.dtype, pd.CategoricalDtype):
-        return None
-    distinct = s.cat.categories.to_numpy(dtype=object)
-    if len(distinct) and pd.api.types.infer_dtype(distinct, skipna=False) != "string":
-        return None
-    return s.cat.codes.to_numpy(), distinct
-
-
 def _squeeze_code(code: str) -> str:
     return code.replace(" ", "").replace("-", "").upper() if code else code
 
 
 def normalize(kind: Kind, s: pd.Series) -> Column:
     """Normalize one raw column according to its kind."""
-    categorical = None if kind in _NOT_TEXT else _text_categorical(s)
-    if categorical is not None:
-        # A text column read from a file: clean its distinct strings, spread them by code.
-        at, original = categorical
-        distinct, was_changed = _clean(original, kind)
-        text = np.append(distinct, None)[at]  # code -1 (a missing cell): the None at the end
-        changed = np.append(was_changed, False)[at]
-        invalid = np.zeros(len(s), dtype=bool)
-    else:
-        values = s.to_numpy(dtype=object)
-        codes = classify(values)
-        if kind in (Kind.NUMBER, Kind.INTEGER):
-            return _numbers(s.index, values, codes, integer=kind is Kind.INTEGER)
-        if kind is Kind.DATE:
-            return _dates(s.index, values, codes)
-        text, changed = _text(values, codes, kind)
-        invalid = np.zeros(len(values), dtype=bool)
-        if kind is Kind.USCC:
-            # An 18-digit code typed as a number has lost its last digits to floating point.
-            nums = np.flatnonzero(codes == NUM)
-            invalid[nums] = [abs(float(v)) >= 1e15 for v in values[nums]]
-    if kind is Kind.QUARTER:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        # A column read from a file keeps its distinct values: a cell's result depends on
+        # its value alone, so normalize each distinct value once and spread by code.
+        distinct = pd.Series(s.cat.categories.to_numpy(dtype=object), dtype=object)
+        return _spread(normalize(kind, distinct), s.cat.codes.to_numpy(), s.index)
+    values = s.to_numpy(dtype=object)
+    codes = classify(values)
+    if kind in (Kind.NUMBER, Kind.INTEGER):
+        return _numbers(s.index, values, codes, integer=kind is Kind.INTEGER)
+    if kind is Kind.DATE:
+        return _dates(s.index, values, codes)
+    text, changed = _text(values, codes, kind)
+    invalid = np.zeros(len(values), dtype=bool)
+    if kind is Kind.USCC:
+        # An 18-digit code typed as a number has lost its last digits to floating point.
+        nums = np.flatnonzero(codes == NUM)
+        invalid[nums] = [abs(float(v)) >= 1e15 for v in values[nums]]
+    elif kind is Kind.QUARTER:
         text, invalid, changed = _quarter(text, changed)
     col = Column(
         pd.Series(text, index=s.index, dtype=object),
         pd.Series(invalid, index=s.index),
         pd.Series(changed & ~invalid, index=s.index),
     )
-    fixed = np.flatnonzero(col.fixed.to_numpy())
-    if len(fixed):
-        values = s.to_numpy(dtype=object)
-        for i in fixed:
-            col.why[int(s.index[i])] = _why_text(str(values[i]), str(text[i]), kind)
+    for i in np.flatnonzero(col.fixed.to_numpy()):
+        col.why[int(s.index[i])] = _why_text(str(values[i]), str(text[i]), kind)
     return col
+
+
+def _spread(distinct: Column, codes: np.ndarray, index: pd.Index) -> Column:
+    """The Column of the cells whose values are `codes` into the normalized distinct values."""
+    col = Column(
+        _take(distinct.values, codes, index),
+        *(_take(m, codes, index) for m in (distinct.invalid, distinct.fixed)),
+    )
+    if distinct.why:
+        rows = np.flatnonzero(col.fixed.to_numpy())
+        col.why = {int(index[i]): distinct.why[int(codes[i])] for i in rows}
+    return col
+
+
+def _take(s: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """s's values at codes; code -1 (a missing cell) gets the blank of s's type."""
+    values = s.to_numpy()
+    blank = _BLANKS.get(values.dtype.kind)
+    out = np.append(values, np.array([blank], dtype=values.dtype))[codes]
+    return pd.Series(out, index=index, dtype=s.dtype)
+
+
+_BLANKS: dict[str, object] = {"M": np.datetime64("NaT"), "f": np.nan, "b": False}  # else None
 
 
 def _quarter(text: np.ndarray, changed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kam.forms import Kind
@@ -111,3 +111,51 @@ def test_quarters_in_chinese_are_canonical() -> None:
     col = normalize(Kind.QUARTER, pd.Series(texts, dtype=object))
     assert col.values.tolist()[:4] == ["2026Q3"] * 4
     assert col.invalid.tolist() == [False, False, False, False, True]
+
+
+# Cells of every type a reader gives, values repeating (as in a column) and not.
+CELLS = st.one_of(
+    st.sampled_from(["", " ", "NA", "２０２４年３月１日", "2024-13-45", "1,200"]),
+    st.sampled_from(["91350100m000100y43", " 9135 0100 M000 100Y 43"]),
+    st.sampled_from(["2026 Q3", "2026年第三季度", "=1+1", "华东分公司 ", "\x07x"]),
+    st.text(max_size=12),
+    st.floats(allow_nan=True, allow_infinity=False, width=32),
+    st.integers(-(10**6), 10**6),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(2100, 1, 1)),
+    st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2100, 1, 1)),
+    st.booleans(),
+    st.none(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(list(Kind)),
+    st.lists(CELLS, min_size=1, max_size=6).flatmap(
+        lambda distinct: st.lists(st.sampled_from(distinct), min_size=1, max_size=20)
+    ),
+    st.integers(0, 5),
+)
+def test_a_categorical_column_normalizes_as_its_cells_do(
+    kind: Kind, cells: list[object], first_row: int
+) -> None:
+    """A column read as codes into distinct values types exactly as its cells one by one."""
+    index = pd.RangeIndex(first_row, first_row + len(cells))
+    plain = pd.Series(cells, index=index, dtype=object)
+    # As the reader builds one: an object Index of the distinct values (no Timestamps).
+    missing = [c is None or c != c for c in cells]  # None and NaN: code -1
+    keys = [(type(c), repr(c)) for c in cells]
+    first = {k: c for k, c, m in zip(keys, cells, missing, strict=True) if not m}
+    distinct = list(first.values())
+    # Categories are unique by equality: a column holding 1 and True, or 0.0 and -0.0, has
+    # no categorical form (the reader makes them of strings only).
+    assume(pd.Index(distinct, dtype=object).is_unique)
+    codes = [-1 if m else list(first).index(k) for k, m in zip(keys, missing, strict=True)]
+    categorical = pd.Series(
+        pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype=object)),
+        index=index,
+    )
+    a, b = normalize(kind, plain), normalize(kind, categorical)
+    for got, want in ((b.values, a.values), (b.invalid, a.invalid), (b.fixed, a.fixed)):
+        pd.testing.assert_series_equal(got, want)
+    assert b.why == a.why

@@ -98,6 +98,19 @@ STORED_SHEETS = frozenset({REG_ROSTER.sheet, REJECTED.sheet, *(f.sheet for f in 
 """Sheets whose rows are the register's store; the others are rebuilt by every merge."""
 
 
+def excel_time(value: dt.datetime | dt.date | np.datetime64) -> dt.datetime | None:
+    """A date or time as the register writes it: naive, rounded to the millisecond Excel keeps.
+
+    None for NaT. Written unrounded, a time half a millisecond off a whole one (…274.5 ms)
+    reads back from its serial a hair either side, so its recorded fingerprint would not
+    match what the next merge reads.
+    """
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        return None
+    return stamp.round("ms").to_pydatetime().replace(tzinfo=None)
+
+
 def canon(value: object) -> str:
     """A cell value as it reads back from the written file, as one comparable string."""
     if value is None or value is pd.NaT or value == "":

@@ -30,7 +30,7 @@ import pandas as pd
 from xlsxwriter.utility import _datetime_to_excel_datetime
 
 from kam.findings import column_letter
-from kam.register.fingerprints import SheetPrints, Spec, canon
+from kam.register.fingerprints import SheetPrints, Spec, canon, excel_time
 
 CELL_LIMIT = 32767  # Excel's limit, in UTF-16 code units
 CUT_NOTE = "…【超出 Excel 单元格上限 {limit} 字符，原文共 {n} 字，已截断】"
@@ -172,10 +172,9 @@ class RowWriter:
         return _text(str(value))
 
     def _when(self, value: object) -> tuple[str, str, bool]:
-        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
-        if pd.isna(stamp):
+        when = excel_time(value)  # type: ignore[arg-type]
+        if when is None:
             return "", "", False
-        when = stamp.to_pydatetime().replace(tzinfo=None)
         style = self.styles.date if when.time() == dt.time() else self.styles.datetime
         serial = _datetime_to_excel_datetime(when, False, True)
         return f' s="{style}"><v>{serial:.16G}</v></c>', canon(when), False

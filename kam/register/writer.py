@@ -36,7 +36,7 @@ from kam.register.columns import (
     SUBMISSIONS,
     SUMMARY_SHEET,
 )
-from kam.register.fingerprints import FINGERPRINTS, SPECS, Fingerprints, canon
+from kam.register.fingerprints import FINGERPRINTS, SPECS, Fingerprints, canon, excel_time
 from kam.register.sheet_rows import RowWriter, Styles, clean_text, fit_text, splice
 from kam.rules import RiskRules
 
@@ -113,10 +113,9 @@ class _Cells:
             ws.write_boolean(r, c, bool(value))
             return canon(value)
         if isinstance(value, dt.datetime | dt.date | np.datetime64):
-            stamp = pd.Timestamp(value)
-            if pd.isna(stamp):
+            when = excel_time(value)
+            if when is None:
                 return ""
-            when = stamp.to_pydatetime().replace(tzinfo=None)
             fmt = self.date if when.time() == dt.time() else self.datetime
             ws.write_datetime(r, c, when, fmt)
             return canon(when)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kam.errors import UnreadableFileError
@@ -170,3 +171,39 @@ def test_strings_decode_every_cell(cells: list[str | None], collide: bool) -> No
         codes, strings = fast_read._strings(offsets, data, len(cells), valid)
     assert [strings[c] for c in codes] == [c or "" for c in cells]
     assert len(set(strings)) == len(strings)
+
+
+def _shared_strings(items: list[tuple[str, str]]) -> bytes:
+    """A sharedStrings part: each string plain, split in two rich-text runs, or escaped."""
+    out = []
+    for text, form in items:
+        if form == "runs" and len(text) > 1:
+            a, b = escape(text[:1]), escape(text[1:])
+            out.append(f"<si><r><t>{a}</t></r><r><rPr><b/></rPr><t>{b}</t></r></si>")
+        elif form == "escaped" and text:
+            out.append(f"<si><t>_x{ord(text[0]):04X}_{escape(text[1:])}</t></si>")
+        else:
+            out.append(f'<si><t xml:space="preserve">{escape(text)}</t></si>')
+    return f"<sst>{''.join(out)}</sst>".encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.sampled_from(sorted(fast_read.NULL_STRINGS)), st.text("Nna&_<>x ", max_size=6)
+            ),
+            st.sampled_from(["plain", "runs", "escaped"]),
+        ),
+        max_size=6,
+    )
+)
+@example(items=[("NAN", "plain"), ("xnull", "plain")])  # holding a null string is not being one
+@example(items=[("xnull", "runs")])
+@example(items=[("<NA>", "plain")])
+@example(items=[("NA", "escaped")])
+def test_shared_strings_tell_whether_they_hold_a_null_string(items: list[tuple[str, str]]) -> None:
+    """Strings fastexcel reads as null ("NA") are found, however written, and only those."""
+    held = any(text in fast_read.NULL_STRINGS for text, _ in items)
+    assert fast_read._holds_nulls(_shared_strings(items)) == held

@@ -36,6 +36,16 @@ NULL_STRINGS = frozenset(
         "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
     }
 )  # fmt: skip
+# Any null string as a whole <t> text, escaped as XML writers do (> may also stay as is).
+_NULL_FORMS = {html.escape(s, quote=False) for s in NULL_STRINGS}
+_NULL_TEXT = re.compile(
+    b">(?:"
+    + b"|".join(
+        re.escape(form.encode())
+        for form in sorted(_NULL_FORMS | {f.replace("&gt;", ">") for f in _NULL_FORMS})
+    )
+    + b")<"
+)
 _DAY_MS = 86_400_000
 _KEY_BYTES = 128  # strings shorter than this are told apart in numpy
 _MIN_DATE_MS = -2_203_891_200_000  # 1900-03-01: below it serials hit Excel's 1900 leap bug
@@ -93,7 +103,14 @@ def shared_string_facts(zf: zipfile.ZipFile, part: str) -> StringFacts:
 def _holds_nulls(data: bytes) -> bool:
     if not _NULL_BYTES.search(data):
         return False
-    if b"<r>" in data or b"<r " in data or b":r>" in data or b":r " in data:
+    if b"<![CDATA[" in data:  # text the tag-stripping below would not see: assume the worst
+        return True
+    rich = b"<r>" in data or b"<r " in data or b":r>" in data or b":r " in data
+    if not rich and b"&#" not in data and b"_x" not in data and b"<!" not in data:
+        # No runs, no character references, no _xHHHH_ escapes: each string is one <t>
+        # text, written as itself (with &lt; and the like), so a literal search is exact.
+        return _NULL_TEXT.search(data) is not None
+    if rich:
         items = (m.group() for m in _SI.finditer(data))  # rich text: join each item's runs
     else:
         items = (m.group(1) for m in _SHORT_TEXT.finditer(data))

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from builders import GOOD_USCC, INFO_OK, card_row, contract_row, raw_book, roster_row
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kam.findings import Report
 from kam.validate import ValidateSettings, validate_book
+from validators.formula_in_data import _runs_as_formula, formula_like
 
 TODAY = dt.date(2026, 10, 15)
 SETTINGS = ValidateSettings(today=TODAY)
@@ -191,3 +195,24 @@ def test_tier_checks_compare_recorded_with_computed() -> None:
     upgrade = next(f for f in report.findings if f.rule == "tier_upgrade")
     assert "C3" in upgrade.message() and "集团审批" in upgrade.message()
     assert report.ok  # a warning and an info, no error
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.floats(allow_nan=True),
+            st.integers(-(10**6), 10**6),
+            st.booleans(),
+            st.datetimes(),
+            st.dates(),
+            st.sampled_from(["=1+1", "@x", "-5%", "+86 138 0013 8000", "-A1", "abc", ""]),
+            st.text(max_size=5),
+        ),
+        max_size=12,
+    )
+)
+def test_formula_like_tests_every_text_cell_and_only_those(values: list[object]) -> None:
+    expected = [isinstance(v, str) and _runs_as_formula(v) for v in values]
+    assert formula_like(pd.Series(values, dtype=object)).tolist() == expected

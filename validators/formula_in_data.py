@@ -17,10 +17,18 @@ RULE = "formula_in_data"
 # number ("+86 138 0013 8000", "+86-10-12345678").
 HARMLESS_SIGN = re.compile(r"^[+\-]\s*(?:[\d.,]+%?|\d[\d\s\-()]*)$")
 LEADING = frozenset("=@+-")
+# What pandas infers for a column without a single str in it.
+NO_TEXT = frozenset(
+    {"empty", "floating", "integer", "mixed-integer-float", "decimal", "boolean", "datetime",
+     "datetime64", "date", "time", "timedelta", "timedelta64", "period", "interval"}
+)  # fmt: skip
 
 
 def formula_like(raw: pd.Series) -> pd.Series:
     """True where a raw cell is text that Excel would treat as a formula."""
+    if raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) in NO_TEXT:
+        # Dates and amounts hold no text at all: one C pass says so (no value is tested).
+        return pd.Series(False, index=raw.index)
     return per_distinct(raw, lambda distinct: distinct.map(_runs_as_formula))
 
 

@@ -47,8 +47,6 @@ WHY = {
     "quarter": ("统一季度格式", "quarter format"),
 }
 
-_NOT_TEXT = frozenset({Kind.NUMBER, Kind.INTEGER, Kind.DATE})
-
 # Cell type codes of one classification pass.
 BLANK, STR, NUM, BOOL, DATE, OTHER = range(6)
 _TYPE_CODE: dict[type, int] = {

@@ -339,8 +339,7 @@ def _categorical(col: PackedColumn, height: int) -> pd.Categorical:
 
 
 def _objects(col: PackedColumn) -> np.ndarray:
-    if col.kind == "str":
-        return np.array(col.strings, dtype=object)[col.values]
+    """A number, boolean or date column's cells as objects ("" where empty)."""
     if col.kind == "date":
         ms = col.values
         values = ms.astype("datetime64[ms]").astype(object)  # datetime.datetime

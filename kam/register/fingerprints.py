@@ -120,12 +120,8 @@ def canon(value: object) -> str:
     if isinstance(value, bool | np.bool_):
         return "b1" if value else "b0"
     if isinstance(value, dt.datetime | dt.date | np.datetime64):
-        stamp = pd.Timestamp(value)
-        if pd.isna(stamp):
-            return ""
-        when = stamp.to_pydatetime().replace(tzinfo=None)
-        # Excel keeps milliseconds; compare at that precision.
-        return f"d{round((when - _EPOCH).total_seconds() * 1000)}"
+        when = excel_time(value)  # Excel keeps milliseconds; compare at that precision
+        return "" if when is None else f"d{round((when - _EPOCH).total_seconds() * 1000)}"
     if isinstance(value, numbers.Real):
         number = float(value)
         if number != number or number in (np.inf, -np.inf):

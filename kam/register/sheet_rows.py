@@ -160,11 +160,9 @@ class RowWriter:
             number = float(value)  # type: ignore[arg-type]
             if math.isnan(number) or math.isinf(number):
                 return "", "", False
-            shown = f"{number:.16G}"
-            return f"><v>{shown}</v></c>", f"n{float(shown):.15g}", False
+            return f"><v>{number:.16G}</v></c>", canon(number), False
         if kind is bool or kind is np.bool_:
-            flag = "1" if value else "0"
-            return f' t="b"><v>{flag}</v></c>', "b" + flag, False
+            return f' t="b"><v>{"1" if value else "0"}</v></c>', canon(value), False
         if isinstance(value, dt.datetime | dt.date | np.datetime64):
             return self._when(value)
         if isinstance(value, int | float | np.integer | np.floating):
@@ -184,7 +182,7 @@ def _text(value: str) -> tuple[str, str, bool]:
     text, cut = fit_text(value)
     if not text:
         return "", "", cut
-    read_back = "s" + text.replace("\r\n", "\n").replace("\r", "\n")
+    read_back = canon(text)
     data = text
     if "&" in data or "<" in data or ">" in data:
         data = data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -46,6 +46,11 @@ _NULL_TEXT = re.compile(
     )
     + b")<"
 )
+# From this many rows on, a text column is passed on as a Categorical. Below it, building
+# the Categorical and typing through it cost more (fixed pandas overhead per column) than
+# re-finding a short column's distinct values: a branch file of 3,000 rows typed about 20%
+# slower that way.
+CATEGORICAL_ROWS = 5_000
 _DAY_MS = 86_400_000
 _KEY_BYTES = 128  # strings shorter than this are told apart in numpy
 _MIN_DATE_MS = -2_203_891_200_000  # 1900-03-01: below it serials hit Excel's 1900 leap bug
@@ -308,14 +313,14 @@ def _distinct_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def unpack_columns(packed: PackedColumns) -> list[np.ndarray | pd.Categorical]:
     """One column per column from A, with the values python-calamine gives.
 
-    A text column stays a pd.Categorical (codes into its distinct strings), so the reader
-    cleans each distinct string once without sorting them out again; the others are object
-    arrays.
+    A text column of a long sheet stays a pd.Categorical (codes into its distinct strings),
+    so the reader cleans each distinct string once without sorting them out again; the
+    others are object arrays.
     """
     blank = np.full(packed.height, "", dtype=object)
     out: list[np.ndarray | pd.Categorical] = [blank.copy() for _ in range(packed.left)]
     for col in packed.columns:
-        if col.kind == "str":
+        if col.kind == "str" and packed.height >= CATEGORICAL_ROWS:
             out.append(_categorical(col, packed.height))
             continue
         values = blank.copy()
@@ -339,7 +344,9 @@ def _categorical(col: PackedColumn, height: int) -> pd.Categorical:
 
 
 def _objects(col: PackedColumn) -> np.ndarray:
-    """A number, boolean or date column's cells as objects ("" where empty)."""
+    """A column's cells as objects ("" where empty)."""
+    if col.kind == "str":
+        return np.array(col.strings, dtype=object)[col.values]
     if col.kind == "date":
         ms = col.values
         values = ms.astype("datetime64[ms]").astype(object)  # datetime.datetime

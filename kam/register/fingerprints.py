@@ -116,20 +116,38 @@ def canon(value: object) -> str:
     if value is None or value is pd.NaT or value == "":
         return ""
     if isinstance(value, str):
-        return "s" + value.replace("\r\n", "\n").replace("\r", "\n")
+        return text_canon(value)
     if isinstance(value, bool | np.bool_):
         return "b1" if value else "b0"
     if isinstance(value, dt.datetime | dt.date | np.datetime64):
-        when = excel_time(value)  # Excel keeps milliseconds; compare at that precision
-        return "" if when is None else f"d{round((when - _EPOCH).total_seconds() * 1000)}"
+        when = excel_time(value)
+        return "" if when is None else time_canon(when)
     if isinstance(value, numbers.Real):
         number = float(value)
         if number != number or number in (np.inf, -np.inf):
             return ""
-        # As written (16 significant digits, as xlsxwriter does), then compared at 15: a
-        # value and its read-back copy round the same way.
-        return f"n{float(f'{number:.16G}'):.15g}"
+        return number_canon(number)
     return canon(str(value))
+
+
+# canon() of one type, for writers that already know it (the register's row loop).
+
+
+def text_canon(text: str) -> str:
+    """canon() of a non-empty string: line ends read back as LF."""
+    return "s" + text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def time_canon(when: dt.datetime) -> str:
+    """canon() of an excel_time(): milliseconds since 1900, the precision Excel keeps."""
+    return f"d{round((when - _EPOCH).total_seconds() * 1000)}"
+
+
+def number_canon(number: float) -> str:
+    """canon() of a finite number."""
+    # As written (16 significant digits, as xlsxwriter does), then compared at 15: a value
+    # and its read-back copy round the same way.
+    return f"n{float(f'{number:.16G}'):.15g}"
 
 
 def digest(cells: Iterable[str]) -> str:

@@ -30,7 +30,15 @@ import pandas as pd
 from xlsxwriter.utility import _datetime_to_excel_datetime
 
 from kam.findings import column_letter
-from kam.register.fingerprints import SheetPrints, Spec, canon, excel_time
+from kam.register.fingerprints import (
+    SheetPrints,
+    Spec,
+    canon,
+    excel_time,
+    number_canon,
+    text_canon,
+    time_canon,
+)
 
 CELL_LIMIT = 32767  # Excel's limit, in UTF-16 code units
 CUT_NOTE = "…【超出 Excel 单元格上限 {limit} 字符，原文共 {n} 字，已截断】"
@@ -160,7 +168,7 @@ class RowWriter:
             number = float(value)  # type: ignore[arg-type]
             if math.isnan(number) or math.isinf(number):
                 return "", "", False
-            return f"><v>{number:.16G}</v></c>", canon(number), False
+            return f"><v>{number:.16G}</v></c>", number_canon(number), False
         if kind is bool or kind is np.bool_:
             return f' t="b"><v>{"1" if value else "0"}</v></c>', canon(value), False
         if isinstance(value, dt.datetime | dt.date | np.datetime64):
@@ -175,14 +183,14 @@ class RowWriter:
             return "", "", False
         style = self.styles.date if when.time() == dt.time() else self.styles.datetime
         serial = _datetime_to_excel_datetime(when, False, True)
-        return f' s="{style}"><v>{serial:.16G}</v></c>', canon(when), False
+        return f' s="{style}"><v>{serial:.16G}</v></c>', time_canon(when), False
 
 
 def _text(value: str) -> tuple[str, str, bool]:
     text, cut = fit_text(value)
     if not text:
         return "", "", cut
-    read_back = canon(text)
+    read_back = text_canon(text)
     data = text
     if "&" in data or "<" in data or ">" in data:
         data = data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

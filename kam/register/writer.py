@@ -36,7 +36,14 @@ from kam.register.columns import (
     SUBMISSIONS,
     SUMMARY_SHEET,
 )
-from kam.register.fingerprints import FINGERPRINTS, SPECS, Fingerprints, canon, excel_time
+from kam.register.fingerprints import (
+    FINGERPRINTS,
+    SPECS,
+    Fingerprints,
+    canon,
+    excel_time,
+    time_canon,
+)
 from kam.register.sheet_rows import RowWriter, Styles, clean_text, fit_text, splice
 from kam.rules import RiskRules
 
@@ -118,7 +125,7 @@ class _Cells:
                 return ""
             fmt = self.date if when.time() == dt.time() else self.datetime
             ws.write_datetime(r, c, when, fmt)
-            return canon(when)
+            return time_canon(when)
         if isinstance(value, numbers.Real):
             number = float(value)
             if math.isnan(number) or math.isinf(number):

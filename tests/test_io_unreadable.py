@@ -249,6 +249,21 @@ def test_scan_ignores_formulas_outside_cells() -> None:
     assert sheet_scan.scan_positional(io.BytesIO(xml), 64).formulas == marks.formulas
 
 
+def test_scan_places_formulas_by_each_cells_own_ref() -> None:
+    """Refs are searched in one go over all formula cells; a cell without r next to one with
+    two (crafted) must not shift the others' places: the sheet is then counted instead."""
+    rows = (
+        '<row r="1"><c r="A1"><f>1</f><v>1</v></c></row>'
+        "<row r=\"2\"><c><f>2</f><v>2</v></c><c r='B2' r='C9'><f>3</f><v>3</v></c></row>"
+    )
+    xml = f'<worksheet xmlns="{MAIN_NS}"><sheetData>{rows}</sheetData></worksheet>'.encode()
+    with pytest.raises(sheet_scan._NoRef):
+        sheet_scan.scan_stream(io.BytesIO(xml))
+    assert sheet_scan.scan_positional(io.BytesIO(xml)).formulas == {(0, 0), (1, 0), (1, 1)}
+    plain = xml.replace(b"<c><f>2", b'<c r="A2"><f>2').replace(b" r='C9'", b"")
+    assert sheet_scan.scan_stream(io.BytesIO(plain)).formulas == {(0, 0), (1, 0), (1, 1)}
+
+
 @given(
     cells=st.dictionaries(
         st.tuples(st.integers(0, 30), st.integers(0, 30)),

@@ -19,6 +19,8 @@ from itertools import chain
 from pathlib import Path
 from typing import IO
 
+import numpy as np
+
 from kam.findings import column_index
 from kam.io.refusals import refuse
 
@@ -144,7 +146,59 @@ def _ref(tag: bytes) -> Cell:
     m = _REF.search(tag)
     if m is None:
         raise _NoRef
-    return int(m.group(2)) - 1, column_index(m.group(1).decode("ascii"))
+    return int(m.group(2)) - 1, _column(m.group(1))
+
+
+def _column(letters: bytes) -> int:
+    """column_index of r's letters; a sheet names few columns, so each is worked out once."""
+    col = _COLUMNS.get(letters)
+    if col is None:
+        col = _COLUMNS[letters] = column_index(letters.decode("ascii"))
+    return col
+
+
+_COLUMNS: dict[bytes, int] = {}
+
+
+def _opens_cell(tag: bytes) -> bool:
+    """Whether tag (from its `<` up to a child's `<`) is a cell's start tag that has children.
+
+    <f> is the first child of <c>; anything else (e.g. <xm:f> in extLst) is not a cell.
+    """
+    tag = tag.rstrip()
+    return _CELL_TAG.match(tag) is not None and tag.endswith(b">") and not tag.endswith(b"/>")
+
+
+def _plain_formulas(segment: bytes) -> list[Cell]:
+    """Cells whose first child is an unprefixed <f>; a sheet of formulas has one per row."""
+    tags = []
+    for m in _F_PLAIN.finditer(segment):
+        tag = segment[segment.rfind(b"<", 0, m.start()) : m.start()]
+        if _opens_cell(tag):
+            tags.append(tag)
+    # One search over all the tags instead of one per tag. Unless each tag holds exactly
+    # one match (one without r, or with two, is legal or crafted), search tag by tag.
+    refs = list(_REF.finditer(b"\n".join(tags)))
+    if len(refs) == len(tags):
+        ends = np.cumsum([len(tag) + 1 for tag in tags])
+        owner = np.searchsorted(ends, [m.start() for m in refs], side="right")
+        if (owner == np.arange(len(tags))).all():
+            return [(int(m.group(2)) - 1, _column(m.group(1))) for m in refs]
+    return [_ref(tag) for tag in tags]
+
+
+def _prefixed_formulas(segment: bytes) -> list[Cell]:
+    """Cells whose first child is a namespace-prefixed <x:f>."""
+    cells = []
+    for m in _F_PREFIXED.finditer(segment):
+        start = segment.rfind(b"<", 0, m.start() + 1)
+        tag = _FORMULA.match(segment, start) if start >= 0 else None
+        if tag is None or tag.end() != m.end():
+            continue
+        found = _cell_at(segment, start)
+        if found and _opens_cell(found[1]):
+            cells.append(_ref(found[1]))
+    return cells
 
 
 def _scan_segment(segment: bytes, marks: SheetMarks, lo: int = 0, hi: int = -1) -> None:
@@ -156,16 +210,11 @@ def _scan_segment(segment: bytes, marks: SheetMarks, lo: int = 0, hi: int = -1) 
     has_d = not marks.iso_dates and segment.find(b"d", lo, hi) >= 0
     if has_d and (b'"d"' in segment or (quote and b"'d'" in segment)):
         marks.iso_dates = _ISO_DATE.search(segment) is not None
-    has_f = segment.find(b"f", lo, hi) >= 0 and (b"<f" in segment or b":f" in segment)
-    for m in chain(_F_PLAIN.finditer(segment), _F_PREFIXED.finditer(segment)) if has_f else ():
-        start = segment.rfind(b"<", 0, m.start() + 1)
-        tag = _FORMULA.match(segment, start) if start >= 0 else None
-        if tag is None or tag.end() != m.end():
-            continue
-        found = _cell_at(segment, start)
-        # <f> is the first child of <c>; anything else (e.g. <xm:f> in extLst) is not a cell.
-        if found and found[1].rstrip().endswith(b">") and not found[1].rstrip().endswith(b"/>"):
-            marks.formulas.add(_ref(found[1]))
+    if segment.find(b"f", lo, hi) >= 0:
+        if b"<f" in segment:
+            marks.formulas.update(_plain_formulas(segment))
+        if b":f" in segment:
+            marks.formulas.update(_prefixed_formulas(segment))
     maybe_e = segment.find(b"e", lo, hi) >= 0  # error cells and inline strings hold an e
     if maybe_e and b"inlineStr" in segment:
         marks.inline_strings = True

@@ -244,9 +244,14 @@ def test_scan_ignores_formulas_outside_cells() -> None:
         "<extLst><ext><x14:dataValidation><x14:formula1><xm:f>Sheet2!$A$1</xm:f>"
         "</x14:formula1></x14:dataValidation></ext></extLst></worksheet>"
     ).encode()
-    marks = sheet_scan.scan_stream(io.BytesIO(xml), 64)  # many segments and carries
+    marks = sheet_scan.scan_chunks(
+        sheet_scan.stream_chunks(io.BytesIO(xml), 64)
+    )  # many segments and carries
     assert marks.formulas == {(r, 1) for r in range(39)}
-    assert sheet_scan.scan_positional(io.BytesIO(xml), 64).formulas == marks.formulas
+    assert (
+        sheet_scan.scan_positional(sheet_scan.stream_chunks(io.BytesIO(xml), 64)).formulas
+        == marks.formulas
+    )
 
 
 def test_scan_places_formulas_by_each_cells_own_ref() -> None:
@@ -258,10 +263,10 @@ def test_scan_places_formulas_by_each_cells_own_ref() -> None:
     )
     xml = f'<worksheet xmlns="{MAIN_NS}"><sheetData>{rows}</sheetData></worksheet>'.encode()
     with pytest.raises(sheet_scan._NoRef):
-        sheet_scan.scan_stream(io.BytesIO(xml))
-    assert sheet_scan.scan_positional(io.BytesIO(xml)).formulas == {(0, 0), (1, 0), (1, 1)}
+        sheet_scan.scan_chunks([xml])
+    assert sheet_scan.scan_positional([xml]).formulas == {(0, 0), (1, 0), (1, 1)}
     plain = xml.replace(b"<c><f>2", b'<c r="A2"><f>2').replace(b" r='C9'", b"")
-    assert sheet_scan.scan_stream(io.BytesIO(plain)).formulas == {(0, 0), (1, 0), (1, 1)}
+    assert sheet_scan.scan_chunks([plain]).formulas == {(0, 0), (1, 0), (1, 1)}
 
 
 @given(
@@ -283,12 +288,12 @@ def test_scan_finds_exactly_the_formula_and_error_cells(
     decoys: bool,
 ) -> None:
     xml = _sheet_xml(cells, prefix, with_ref, decoys)
-    scan = sheet_scan.scan_stream if with_ref else sheet_scan.scan_positional
-    marks = scan(io.BytesIO(xml), chunk)
+    scan = sheet_scan.scan_chunks if with_ref else sheet_scan.scan_positional
+    marks = scan(sheet_scan.stream_chunks(io.BytesIO(xml), chunk))
     assert marks.formulas == {k for k, v in cells.items() if v.startswith("formula")}
     assert marks.errors == {k: "#N/A" for k, v in cells.items() if v.endswith("error")}
     if with_ref:
-        assert sheet_scan.scan_positional(io.BytesIO(xml), chunk) == marks
+        assert sheet_scan.scan_positional(sheet_scan.stream_chunks(io.BytesIO(xml), chunk)) == marks
 
 
 def _sheet_xml(

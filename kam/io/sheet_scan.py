@@ -10,10 +10,10 @@ part to a slower scan that counts positions.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
-import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -22,6 +22,8 @@ from typing import IO
 import numpy as np
 
 from kam.findings import column_index
+from kam.io import inflate
+from kam.io.inflate import entry_chunks
 from kam.io.refusals import refuse
 
 _P = rb"(?:[A-Za-z_][\w.\-]*:)?"  # optional namespace prefix
@@ -63,24 +65,30 @@ def scan_parts(path: str, parts: dict[str, str]) -> dict[str, SheetMarks]:
     """Marks of each sheet, given sheet name -> worksheet part name in the zip at path."""
     marks: dict[str, SheetMarks] = {}
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path) as zf, open(path, "rb") as fh:
             for name, part in parts.items():
+                info = zf.getinfo(part)
                 try:
-                    with zf.open(part) as fh:
-                        marks[name] = scan_stream(fh)
+                    marks[name] = scan_chunks(entry_chunks(fh, info, CHUNK))
                 except _NoRef:
-                    with zf.open(part) as fh:
-                        marks[name] = scan_positional(fh)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:  # e.g. a bad CRC
+                    marks[name] = scan_positional(entry_chunks(fh, info, CHUNK))
+    except (zipfile.BadZipFile, *inflate.ERRORS, EOFError, OSError) as exc:  # e.g. a bad CRC
         raise refuse(Path(path).name, "corrupt_zip") from exc
+    except NotImplementedError as exc:  # sniff refuses such methods first
+        raise refuse(Path(path).name, "zip_method") from exc
     return marks
 
 
-def scan_stream(fh: IO[bytes], chunk: int = CHUNK) -> SheetMarks:
+def stream_chunks(fh: IO[bytes], chunk: int = CHUNK) -> Iterator[bytes]:
+    """A stream read `chunk` bytes at a time (for the scans)."""
+    return iter(functools.partial(fh.read, chunk), b"")
+
+
+def scan_chunks(chunks: Iterable[bytes]) -> SheetMarks:
     """Fast scan: only formula and error cells are decoded, by their r attribute."""
     marks = SheetMarks()
     started = False
-    for segment in _segments(fh, chunk):
+    for segment in _segments(chunks):
         lo, hi, started = _cell_window(segment, started)
         _scan_segment(segment, marks, lo, hi)
     return marks
@@ -108,10 +116,10 @@ def _cell_window(segment: bytes, started: bool) -> tuple[int, int, bool]:
     return lo, hi, started
 
 
-def _segments(fh: IO[bytes], size: int) -> Iterator[bytes]:
+def _segments(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The stream in pieces that end after a `</row>`, so no cell is ever cut in two."""
     carry = b""
-    while chunk := fh.read(size):
+    for chunk in chunks:
         buf = carry + chunk if carry else chunk
         cut = _last_row_end(buf)
         if cut < 0:
@@ -235,12 +243,12 @@ def _scan_segment(segment: bytes, marks: SheetMarks, lo: int = 0, hi: int = -1) 
             marks.errors[_ref(segment[found[0] : tag_end + 1])] = text
 
 
-def scan_positional(fh: IO[bytes], chunk: int = CHUNK) -> SheetMarks:
+def scan_positional(chunks: Iterable[bytes]) -> SheetMarks:
     """Slow scan that tracks row and column counters, for cells without an r attribute."""
     marks = SheetMarks()
     row, col = -1, -1
     in_cell = is_error = False
-    for segment in _segments(fh, chunk):
+    for segment in _segments(chunks):
         for m in _TOKEN.finditer(segment):
             closing, name = m.group(1), m.group(2)
             tag_end = segment.find(b">", m.end(3) - 1)

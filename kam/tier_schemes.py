@@ -87,10 +87,12 @@ class WindowBook:
 
     def _names(self, rows: np.ndarray) -> np.ndarray:
         dates = np.datetime_as_string(self.day[rows], unit="D").astype(object)
-        names = [
-            _number_text(n) or f"{amount_text(a)} 万元"
-            for n, a in zip(self.number[rows], self.amount[rows], strict=True)
-        ]
+        # Contract numbers are text nearly always: strip those in one pass, then name the
+        # few blank ones by their amount.
+        names = [n.strip() if type(n) is str else _number_text(n) for n in self.number[rows]]
+        amounts = self.amount[rows]
+        for i in [i for i, name in enumerate(names) if not name]:
+            names[i] = f"{amount_text(amounts[i])} 万元"
         return np.array(names, dtype=object) + " (" + dates + ")"
 
 

@@ -72,10 +72,10 @@ def test_sample_quarter_reads_the_same_both_ways(
     assert taken > len(files)  # the fast path is really used on clean sheets
 
 
-def test_text_columns_as_categoricals_validate_the_same(
+def test_columns_as_categoricals_validate_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Short sheets keep object text columns; as Categoricals they give the same findings."""
+    """Short sheets keep object text and date columns; Categoricals give the same findings."""
     files = [p for p, _ in write_quarter(tmp_path, QuarterSettings()) if p.suffix == ".xlsx"]
     settings = ValidateSettings(today=dt.date(2026, 10, 15), limits=LIMITS)
     for path in files:
@@ -142,7 +142,7 @@ def test_random_sheets_read_the_same_both_ways(
     path = tmp_path_factory.mktemp("fast") / "t.xlsx"
     wb.save(path)
     with monkeypatch.context() as m:
-        if categorical:  # text columns of short sheets too arrive as Categoricals
+        if categorical:  # text and date columns of short sheets too arrive as Categoricals
             m.setattr(fast_read, "CATEGORICAL_ROWS", 0)
         _assert_same(*_both(path, monkeypatch))
 

@@ -13,8 +13,8 @@ class RawSheet:
     """A sheet's cell values from A1 (as rows or as columns), and where its formula cells are.
 
     A sheet is built from either: a file read column-wise gives `columns` (equal-length
-    object arrays, or pd.Categorical for text columns), a live book or openpyxl gives `rows`;
-    the other form is made on demand.
+    object arrays, or pd.Categorical for long text and date columns), a live book or
+    openpyxl gives `rows`; the other form is made on demand.
     """
 
     def __init__(
@@ -47,7 +47,7 @@ class RawSheet:
     def columns(self) -> list[np.ndarray | pd.Categorical]:
         """One array per column from A, as long as the sheet is high (None pads).
 
-        Object arrays, except text columns read from a file: pd.Categorical of strings.
+        Object arrays, except long text and date columns read from a file: pd.Categorical.
         """
         if self._columns is None:
             frame = pd.DataFrame(self.rows, dtype=object)

@@ -188,8 +188,9 @@ def normalize(kind: Kind, s: pd.Series) -> Column:
     if isinstance(s.dtype, pd.CategoricalDtype):
         # A column read from a file keeps its distinct values: a cell's result depends on
         # its value alone, so normalize each distinct value once and spread by code.
-        distinct = pd.Series(s.cat.categories.to_numpy(dtype=object), dtype=object)
-        return _spread(normalize(kind, distinct), s.cat.codes.to_numpy(), s.index)
+        codes, categories = _used(s.cat.codes.to_numpy(), s.cat.categories.to_numpy(object))
+        distinct = pd.Series(categories, dtype=object)
+        return _spread(normalize(kind, distinct), codes, s.index)
     values = s.to_numpy(dtype=object)
     codes = classify(values)
     if kind in (Kind.NUMBER, Kind.INTEGER):
@@ -212,6 +213,19 @@ def normalize(kind: Kind, s: pd.Series) -> Column:
     for i in np.flatnonzero(col.fixed.to_numpy()):
         col.why[int(s.index[i])] = _why_text(str(values[i]), str(text[i]), kind)
     return col
+
+
+def _used(codes: np.ndarray, categories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and categories without the categories no cell uses.
+
+    A column under its header keeps the header's text as a category: in a date column that
+    one string would send the distinct values through the costly text-date path.
+    """
+    used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+    if used.all():
+        return codes, categories
+    renumber = np.append(np.cumsum(used) - 1, -1)  # code -1 (a missing cell) stays -1
+    return renumber[codes], categories[used]
 
 
 def _spread(distinct: Column, codes: np.ndarray, index: pd.Index) -> Column:

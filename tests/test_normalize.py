@@ -135,11 +135,13 @@ CELLS = st.one_of(
         lambda distinct: st.lists(st.sampled_from(distinct), min_size=1, max_size=20)
     ),
     st.integers(0, 5),
+    st.lists(CELLS.filter(lambda c: c is not None and c == c), max_size=3),
 )
 def test_a_categorical_column_normalizes_as_its_cells_do(
-    kind: Kind, cells: list[object], first_row: int
+    kind: Kind, cells: list[object], first_row: int, unused: list[object]
 ) -> None:
-    """A column read as codes into distinct values types exactly as its cells one by one."""
+    """A column read as codes into distinct values types exactly as its cells one by one,
+    whatever categories no cell uses (a header's text, below which the column starts)."""
     index = pd.RangeIndex(first_row, first_row + len(cells))
     plain = pd.Series(cells, index=index, dtype=object)
     # As the reader builds one: an object Index of the distinct values (no Timestamps).
@@ -147,6 +149,7 @@ def test_a_categorical_column_normalizes_as_its_cells_do(
     keys = [(type(c), repr(c)) for c in cells]
     first = {k: c for k, c, m in zip(keys, cells, missing, strict=True) if not m}
     distinct = list(first.values())
+    distinct += [u for u in unused if (type(u), repr(u)) not in first]
     # Categories are unique by equality: a column holding 1 and True, or 0.0 and -0.0, has
     # no categorical form (the reader makes them of strings only).
     assume(pd.Index(distinct, dtype=object).is_unique)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
 
 from kam.checks import CheckContext
@@ -17,6 +18,8 @@ RULE = "formula_in_data"
 # number ("+86 138 0013 8000", "+86-10-12345678").
 HARMLESS_SIGN = re.compile(r"^[+\-]\s*(?:[\d.,]+%?|\d[\d\s\-()]*)$")
 LEADING = frozenset("=@+-")
+_SEP = "\x00"
+_CANDIDATE = re.compile("\x00[=@+\\-]")  # a literal first: re searches it fast
 # What pandas infers for a column without a single str in it.
 NO_TEXT = frozenset(
     {"empty", "floating", "integer", "mixed-integer-float", "decimal", "boolean", "datetime",
@@ -29,7 +32,26 @@ def formula_like(raw: pd.Series) -> pd.Series:
     if raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) in NO_TEXT:
         # Dates and amounts hold no text at all: one C pass says so (no value is tested).
         return pd.Series(False, index=raw.index)
-    return per_distinct(raw, lambda distinct: distinct.map(_runs_as_formula))
+    return per_distinct(raw, _runs_as_formulas)
+
+
+def _runs_as_formulas(distinct: pd.Series) -> pd.Series:
+    """_runs_as_formula of each value; one regex pass finds the few that may be formulas."""
+    values = distinct.to_numpy(dtype=object)
+    out = np.zeros(len(values), dtype=bool)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # one C pass
+        texts = values.tolist()
+    else:
+        texts = [v if type(v) is str else "" for v in values]
+    # The joined text: a candidate starts right after a separator. A separator inside a
+    # value can only add candidates, and each candidate is tested on its own below.
+    joined = _SEP + _SEP.join(texts)
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, texts[:-1]), np.int64, len(texts) - 1) + 1, out=starts[1:])
+    at = np.array([m.start() + 1 for m in _CANDIDATE.finditer(joined)], dtype=np.int64)
+    for i in set(np.searchsorted(starts, at, side="right").tolist()) if len(at) else ():
+        out[i - 1] = _runs_as_formula(values[i - 1])
+    return pd.Series(out, index=distinct.index)
 
 
 def _runs_as_formula(value: object) -> bool:

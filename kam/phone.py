@@ -21,7 +21,18 @@ SERVICE_RE = r"^[48]00[\s\-]?\d{3}[\s\-]?\d{4}$"
 
 def phone_ok_mask(values: pd.Series) -> pd.Series:
     """True where a phone cell (already half-width and trimmed) is a valid number."""
-    text = values.astype(str).str.strip().str.replace(EXTENSION_RE, "", regex=True)
+    text = values.astype(str)
+    # Most cells are a bare mobile number, which every step below leaves as it is: one
+    # match decides those, and the steps run on the rest only.
+    ok = text.str.match(MOBILE_RE).astype(bool)
+    if not ok.all():
+        ok[~ok] = _written_ok(text[~ok])
+    return ok
+
+
+def _written_ok(text: pd.Series) -> pd.Series:
+    """phone_ok_mask of text as written: extensions, +86, separators, landlines."""
+    text = text.str.strip().str.replace(EXTENSION_RE, "", regex=True)
     has_country = text.str.contains(COUNTRY_RE, regex=True)
     national = text.str.replace(COUNTRY_RE, "", regex=True)
     # "+86-10-12345678" drops the trunk 0 of the area code; put it back.

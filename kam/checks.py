@@ -50,6 +50,6 @@ class CheckContext:
 
     def valid(self, data: SheetData, field_id: str):
         """Mask of cells holding a typed value (not blank, not unreadable)."""
-        mask = data.frame[field_id].notna()
+        mask = ~data.missing(field_id)
         bad = data.invalid.get(field_id)
         return mask if bad is None else mask & ~bad

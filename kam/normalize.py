@@ -71,6 +71,13 @@ class Column:
     invalid: pd.Series  # bool
     fixed: pd.Series  # bool: the value was changed to make it readable
     why: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row -> reason codes
+    blank: np.ndarray | None = None  # values.isna(), when it came cheaper than isna()
+
+    def blanks(self) -> np.ndarray:
+        """Where the typed value is missing (blank or unreadable cells)."""
+        if self.blank is None:
+            self.blank = self.values.isna().to_numpy()
+        return self.blank
 
     def reasons(self, row: int, lang: str = "zh") -> str:
         i = 1 if lang == "en" else 0
@@ -237,6 +244,8 @@ def _spread(distinct: Column, codes: np.ndarray, index: pd.Index) -> Column:
     if distinct.why:
         rows = np.flatnonzero(col.fixed.to_numpy())
         col.why = {int(index[i]): distinct.why[int(codes[i])] for i in rows}
+    # isna() of an object column tests every cell; the distinct values say it by code.
+    col.blank = np.append(distinct.blanks(), True)[codes]  # code -1: a missing cell
     return col
 
 

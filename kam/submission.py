@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kam.findings import Finding
@@ -31,10 +32,20 @@ class SheetData:
     formulas: dict[str, pd.Series] = field(default_factory=dict)
     cells: dict[str, tuple[int, str]] | None = None  # label/value sheets: field -> (row, cell)
     sheet: str = ""  # the sheet's name as found in the file
+    # Where frame's columns are missing, by field id: the reader knows it from each column's
+    # distinct values, cheaper than isna() over every cell (which fills in the rest).
+    blank: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.sheet:
             self.sheet = self.form.sheet
+
+    def missing(self, field_id: str) -> pd.Series:
+        """frame[field_id].isna(), computed once per column."""
+        mask = self.blank.get(field_id)
+        if mask is None or len(mask) != len(self.frame):
+            mask = self.blank[field_id] = self.frame[field_id].isna().to_numpy()
+        return pd.Series(mask, index=self.frame.index)
 
     def __len__(self) -> int:
         return len(self.frame)

@@ -20,6 +20,7 @@ from kam.errors import UnreadableFileError
 from kam.io import fast_read
 from kam.io.files import ReadLimits, load_raw
 from kam.io.raw import RawBook
+from kam.reader import read_file
 from kam.sample import QuarterSettings, write_quarter
 from kam.validate import ValidateSettings, validate_file
 
@@ -230,3 +231,29 @@ def test_shared_strings_tell_whether_they_hold_a_null_string(items: list[tuple[s
     """Strings fastexcel reads as null ("NA") are found, however written, and only those."""
     held = any(text in fast_read.NULL_STRINGS for text, _ in items)
     assert fast_read._holds_nulls(_shared_strings(items)) == held
+
+
+def test_the_readers_blank_masks_are_isna_of_the_typed_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rules ask SheetData.missing(); the reader fills it from distinct values, after
+    dropping blank rows: it must be exactly isna() of what the rules see."""
+    files = [p for p, _ in write_quarter(tmp_path, QuarterSettings()) if p.suffix == ".xlsx"]
+    checked = 0
+    for categorical in (False, True):
+        with monkeypatch.context() as m:
+            if categorical:
+                m.setattr(fast_read, "CATEGORICAL_ROWS", 0)
+            for path in files:
+                try:
+                    sub = read_file(path, LIMITS)
+                except UnreadableFileError:
+                    continue  # the planted fake .xlsx
+                for data in sub.sheets.values():
+                    for fid in data.present:
+                        if fid in data.frame:
+                            got = data.missing(fid)
+                            assert got.tolist() == data.frame[fid].isna().tolist(), (path, fid)
+                            assert got.index.equals(data.frame.index)
+                            checked += 1
+    assert checked > 100

@@ -162,3 +162,4 @@ def test_a_categorical_column_normalizes_as_its_cells_do(
     for got, want in ((b.values, a.values), (b.invalid, a.invalid), (b.fixed, a.fixed)):
         pd.testing.assert_series_equal(got, want)
     assert b.why == a.why
+    assert b.blanks().tolist() == a.values.isna().tolist()  # told by code, not cell by cell

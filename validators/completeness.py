@@ -18,7 +18,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         return
     for f in CARDS.data_fields:
         if f.expected and f.id in data.present:
-            yield from data.emit(ctx.file, RULE, f.id, data.frame[f.id].isna())
+            yield from data.emit(ctx.file, RULE, f.id, data.missing(f.id))
 
 
 def ratio(sub: Submission) -> float | None:

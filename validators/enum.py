@@ -14,5 +14,5 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for data, f in ctx.fields(lambda f: f.choices is not None):
         assert f.choices is not None
         values = data.frame[f.id]
-        bad = values.notna() & ~values.isin(f.choices.values)
+        bad = ~data.missing(f.id) & ~values.isin(f.choices.values)
         yield from data.emit(ctx.file, RULE, f.id, bad, {"choices": "/".join(f.choices.values)})

@@ -16,6 +16,6 @@ RULE = "phone"
 def check(ctx: CheckContext) -> Iterator[Finding]:
     for data, f in ctx.fields(lambda f: f.kind is Kind.PHONE):
         values = data.frame[f.id]
-        present = values.notna()
+        present = ~data.missing(f.id)
         ok = per_distinct(values, phone_ok_mask, blank=True)
         yield from data.emit(ctx.file, RULE, f.id, present & ~ok)

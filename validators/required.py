@@ -12,7 +12,7 @@ RULE = "required"
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     for data, f in ctx.fields(lambda f: f.required or f.required_when is not None):
-        empty = data.frame[f.id].isna()
+        empty = data.missing(f.id)
         bad = data.invalid.get(f.id)
         if bad is not None:
             empty &= ~bad

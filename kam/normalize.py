@@ -177,17 +177,13 @@ def _clean(original: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
             v.strip() if v.isascii() and v.isprintable() else v.translate(table).strip()
             for v in original
         ]
-    if kind is Kind.USCC:
-        cleaned = [_squeeze_code(v) for v in cleaned]
+    if kind is Kind.USCC:  # spaces and dashes out, upper case (inline: many distinct codes)
+        cleaned = [v.replace(" ", "").replace("-", "").upper() if v else v for v in cleaned]
     distinct = np.array(cleaned, dtype=object)
     empty = distinct == ""
     distinct[empty] = None
     # A cell of only spaces is simply empty, not a fixed value.
     return distinct, (distinct != original) & ~empty
-
-
-def _squeeze_code(code: str) -> str:
-    return code.replace(" ", "").replace("-", "").upper() if code else code
 
 
 def normalize(kind: Kind, s: pd.Series) -> Column:

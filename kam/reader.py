@@ -124,9 +124,7 @@ def _read_pairs(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list
     raw = pd.DataFrame([{f.id: values.get(f.id) for f in form.fields}], dtype=object)
     formula_cells = {(cells[fid][0] - 1, 1) for fid in cells} & sheet.formulas
     formula_ids = {fid for fid, (r, _) in cells.items() if (r - 1, 1) in formula_cells}
-    data, fixed, _ = _typed(
-        form, raw, sheet.name, letters={}, present=frozenset(cells), cells=cells
-    )
+    data, fixed = _typed(form, raw, sheet.name, letters={}, present=frozenset(cells), cells=cells)
     data.formulas = {fid: pd.Series([True], index=raw.index) for fid in formula_ids}
     findings.extend(_fixes(file, data, fixed))
     return data, findings
@@ -206,10 +204,8 @@ def _read_table(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list
             raw[fid] = body[positions[fid]]
     letters = {fid: column_letter(c) for fid, c in positions.items()}
     present = frozenset(fid for fid in positions if fid in data_ids)
-    data, fixed, filled = _typed(
-        form, raw, sheet.name, letters=letters, present=present, cells=None
-    )
-    _drop_blank_rows(data, fixed, filled)
+    data, fixed = _typed(form, raw, sheet.name, letters=letters, present=present, cells=None)
+    _drop_blank_rows(data, fixed)
     raw = data.raw
     data.formulas = _formula_masks(sheet, raw.index, positions, present)
     findings.extend(_fixes(file, data, fixed))
@@ -220,14 +216,13 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value != value
 
 
-def _drop_blank_rows(data: SheetData, fixed: dict[str, Column], filled: np.ndarray) -> None:
-    """Keep only rows with a value (or an unreadable cell) in some data column.
-
-    filled: rows with a typed value in some column (from _typed).
-    """
+def _drop_blank_rows(data: SheetData, fixed: dict[str, Column]) -> None:
+    """Keep only rows with a value (or an unreadable cell) in some data column."""
     if data.frame.empty:
         return
-    keep = filled.copy()
+    keep = np.zeros(len(data.frame), dtype=bool)
+    for blank in data.blank.values():  # absent columns are all blank: not in data.blank
+        keep |= ~blank
     for mask in data.invalid.values():
         keep |= mask.to_numpy()
     if keep.all():
@@ -266,17 +261,13 @@ def _typed(
     letters: dict[str, str],
     present: frozenset[str],
     cells: dict[str, tuple[int, str]] | None,
-) -> tuple[SheetData, dict[str, Column], np.ndarray]:
-    """Normalize every present column.
-
-    Also returns the columns in which values were fixed, and which rows hold a typed value.
-    """
+) -> tuple[SheetData, dict[str, Column]]:
+    """Normalize every present column; also return the columns in which values were fixed."""
     data = SheetData(
         form, pd.DataFrame(index=raw.index), raw, letters, present, cells=cells, sheet=sheet
     )
     columns: dict[str, pd.Series] = {}
     fixed: dict[str, Column] = {}
-    filled = np.zeros(len(raw), dtype=bool)
     for f in form.data_fields:
         col = normalize(f.kind, raw[f.id]) if f.id in present else None
         if col is None:
@@ -284,13 +275,12 @@ def _typed(
             continue
         columns[f.id] = col.values
         data.blank[f.id] = col.blanks()
-        filled |= ~data.blank[f.id]
         if col.invalid.any():
             data.invalid[f.id] = col.invalid
         if col.fixed.any():
             fixed[f.id] = col
     data.frame = pd.DataFrame(columns, index=raw.index)
-    return data, fixed, filled
+    return data, fixed
 
 
 def _fixes(file: str, data: SheetData, fixed: dict[str, Column]) -> Iterator[Finding]:

@@ -27,5 +27,5 @@ def ratio(sub: Submission) -> float | None:
     expected = [f.id for f in CARDS.data_fields if f.expected]
     if data is None or data.frame.empty:
         return None
-    filled = data.frame[expected].notna().to_numpy().sum()
+    filled = sum(int((~data.missing(fid)).sum()) for fid in expected)
     return float(filled) / (len(data.frame) * len(expected))

@@ -337,8 +337,7 @@ def _categorical(col: PackedColumn, height: int) -> pd.Categorical:
     else:  # dates: a log of 50,000 rows spans a few hundred days
         at, days = pd.factorize(col.values)
         distinct = _objects(PackedColumn(col.kind, col.header, days)).tolist()
-        if col.valid is not None:
-            at = at.copy()
+        if col.valid is not None:  # factorize made `at`: ours to change
             at[~col.valid] = len(distinct)
             distinct.append("")
     try:

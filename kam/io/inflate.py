@@ -1,8 +1,8 @@
 """Read one zip entry's bytes in chunks, inflated with ISA-L (python-isal) where installed.
 
 A worksheet's XML is inflated twice per read: by calamine, and by the scan for formula and
-error cells. zipfile inflates with zlib; ISA-L does the same about twice as fast and also
-checks the CRC faster, which is a tenth of a reading child's time on a large sheet.
+error cells. zipfile inflates with zlib; ISA-L does the same faster and also checks the
+CRC faster: the benchmark's 18 MB log sheet takes 0.016 s instead of 0.025 s.
 """
 
 from __future__ import annotations

@@ -157,15 +157,10 @@ def _ref(tag: bytes) -> Cell:
     return int(m.group(2)) - 1, _column(m.group(1))
 
 
+@functools.cache  # r's letters are at most three (_REF): a bounded, small cache
 def _column(letters: bytes) -> int:
     """column_index of r's letters; a sheet names few columns, so each is worked out once."""
-    col = _COLUMNS.get(letters)
-    if col is None:
-        col = _COLUMNS[letters] = column_index(letters.decode("ascii"))
-    return col
-
-
-_COLUMNS: dict[bytes, int] = {}
+    return column_index(letters.decode("ascii"))
 
 
 def _opens_cell(tag: bytes) -> bool:

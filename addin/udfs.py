@@ -24,6 +24,7 @@ from kam.uscc import uscc_ok
 
 T = TypeVar("T")
 
+CATEGORY = "大客户管理"  # the function wizard's category
 _AMOUNTS = "合同金额（万元）所在区域，单行或单列"
 _DATES = "签订日期所在区域，与金额一一对应"
 _STRATEGIC = "是否签订战略合作协议：是/否，空白视为否"
@@ -62,7 +63,7 @@ def _one(amounts: Any, sign_dates: Any, strategic: Any, as_of: Any) -> tuple[str
     )
 
 
-@xw.func
+@xw.func(category=CATEGORY)
 @xw.arg("amounts", ndim=2, doc=_AMOUNTS)
 @xw.arg("sign_dates", ndim=2, doc=_DATES)
 @xw.arg("strategic", doc=_STRATEGIC)
@@ -72,7 +73,7 @@ def KA_TIER(amounts: Any, sign_dates: Any, strategic: Any, as_of: Any = None) ->
     return _answer(lambda: _one(amounts, sign_dates, strategic, as_of)[0])
 
 
-@xw.func
+@xw.func(category=CATEGORY)
 @xw.arg("amounts", ndim=2, doc=_AMOUNTS)
 @xw.arg("sign_dates", ndim=2, doc=_DATES)
 @xw.arg("strategic", doc=_STRATEGIC)
@@ -115,7 +116,7 @@ def _many(
     return [[""] if b else [t] for b, t in zip(blank, tiers["computed"], strict=True)]
 
 
-@xw.func
+@xw.func(category=CATEGORY)
 @xw.arg("keys", ndim=2, doc="名录的统一社会信用代码列（每个客户一行）")
 @xw.arg("contract_keys", ndim=2, doc="合同台账的统一社会信用代码列")
 @xw.arg("amounts", ndim=2, doc="合同台账的金额列（万元），与合同代码一一对应")
@@ -142,7 +143,7 @@ def _uscc(code: Any) -> bool:
     return tidy is not None and uscc_ok(tidy)
 
 
-@xw.func
+@xw.func(category=CATEGORY)
 @xw.arg("code", doc="统一社会信用代码（18 位）")
 def KA_USCC_OK(code: Any) -> Any:
     """统一社会信用代码格式与校验位均正确时返回 TRUE，否则返回 FALSE（GB 32100-2015）。"""

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from oletools.olevba import decompress_stream
 
 CHUNK = 4096
-LITERAL_MAX = CHUNK * 8 // 9  # a chunk of n literals takes n + ceil(n / 8) bytes
 
 MODULE_NAME = 0x0019
 MODULE_STREAM_NAME = 0x001A
@@ -27,23 +26,59 @@ PROJECT_CODEPAGE = 0x0003
 PROJECT_VERSION = 0x0009  # its Size field says 4, but 6 bytes follow (MS-OVBA 2.3.4.2.1.11)
 
 
+CANDIDATES = 32  # earlier positions tried per 3-byte prefix: enough for VBA text
+
+
+def _chunk_tokens(chunk: bytes) -> bytes:
+    """One chunk as MS-OVBA 2.4.1.3 token sequences: greedy LZ77, copy tokens whose
+    offset/length split depends on the position in the chunk (CopyTokenHelp)."""
+    out = bytearray()
+    seen: dict[bytes, list[int]] = {}  # 3-byte prefix -> the positions it starts at
+    pos = indexed = 0
+    n = len(chunk)
+    while pos < n:
+        flag_at = len(out)
+        out.append(0)
+        for bit in range(8):
+            if pos >= n:
+                break
+            for i in range(indexed, min(pos, n - 2)):
+                seen.setdefault(chunk[i : i + 3], []).append(i)
+            indexed = max(indexed, pos)
+            bits = max((pos - 1).bit_length(), 4) if pos else 4
+            longest = (0xFFFF >> bits) + 3
+            best_len = best_at = 0
+            for start in reversed(seen.get(chunk[pos : pos + 3], [])[-CANDIDATES:]):
+                length = 0
+                limit = min(longest, n - pos)
+                while length < limit and chunk[start + length] == chunk[pos + length]:
+                    length += 1  # may run past pos: an overlapping copy, as the spec allows
+                if length > best_len:
+                    best_len, best_at = length, start
+            if best_len >= 3:
+                token = ((pos - best_at - 1) << (16 - bits)) | (best_len - 3)
+                out += struct.pack("<H", token)
+                out[flag_at] |= 1 << bit
+                pos += best_len
+            else:
+                out.append(chunk[pos])
+                pos += 1
+    return bytes(out)
+
+
 def compress(data: bytes) -> bytes:
-    """MS-OVBA 2.4.1 compression that never compresses: raw 4096-byte chunks, and a final
-    chunk of literal tokens. Valid for every reader, and simple enough to trust."""
-    if len(data) % CHUNK > LITERAL_MAX:
-        # A final chunk this long does not fit as literals: pad it to a raw chunk with
-        # spaces, which VBA reads as a blank last line.
-        data += b" " * (CHUNK - len(data) % CHUNK)
+    """MS-OVBA 2.4.1 compression (checked against oletools' decompressor by the tests)."""
     out = bytearray(b"\x01")  # signature byte of a CompressedContainer
     for start in range(0, len(data), CHUNK):
         chunk = data[start : start + CHUNK]
-        if len(chunk) == CHUNK:
+        body = _chunk_tokens(chunk)
+        if len(body) <= CHUNK:
+            out += (0xB000 | (len(body) + 2 - 3)).to_bytes(2, "little") + body
+        elif len(chunk) == CHUNK:  # incompressible: stored raw
             out += (0x3000 | (CHUNK + 2 - 3)).to_bytes(2, "little") + chunk
-            continue
-        body = bytearray()
-        for i in range(0, len(chunk), 8):
-            body += b"\x00" + chunk[i : i + 8]  # flag byte 0: eight literal tokens
-        out += (0xB000 | (len(body) + 2 - 3)).to_bytes(2, "little") + body
+        else:  # an incompressible last chunk: raw chunks hold exactly 4096 bytes
+            padded = chunk + b" " * (CHUNK - len(chunk))  # VBA reads spaces as a blank line
+            out += (0x3000 | (CHUNK + 2 - 3)).to_bytes(2, "little") + padded
     return bytes(out)
 
 

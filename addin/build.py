@@ -128,7 +128,7 @@ def template_path() -> Path:
     """The custom add-in template inside the installed xlwings (found without importing it)."""
     spec = importlib.util.find_spec("xlwings")
     if spec is None or spec.origin is None:
-        raise AddinBuildError("未安装 xlwings：请运行 pip install -e \".[excel]\" 后重新构建")
+        raise AddinBuildError('未安装 xlwings：请运行 pip install -e ".[excel]" 后重新构建')
     path = Path(spec.origin).parent / TEMPLATE_NAME
     if not path.is_file():
         raise AddinBuildError(f"xlwings 安装不完整，找不到 {path}：请运行 pip install -U xlwings")
@@ -163,15 +163,19 @@ def udf_wrappers() -> str:
         last = (done.stderr.strip().splitlines() or ["无输出"])[-1]
         raise AddinBuildError(f"生成工作表函数的 VBA 失败（{last}）；请确认已安装 xlwings")
     generated = json.loads(done.stdout)
-    lines = ["", "Private Sub KamDescribeFunctions()", "    Dim text As String, docs() As String",
-             "    On Error Resume Next"]
+    lines = [
+        "",
+        "Private Sub KamDescribeFunctions()",
+        "    Dim text As String, docs() As String",
+        "    On Error Resume Next",
+    ]
     for f in generated["functions"]:
         lines += _assign("text", f["doc"][:255])
         lines.append(f"    ReDim docs(0 To {len(f['args']) - 1})")
         for i, doc in enumerate(f["args"]):
             lines += _assign(f"docs({i})", doc[:255])
         lines.append(
-            f"    Application.MacroOptions Macro:=\"'\" & ThisWorkbook.Name & \"'!{f['name']}\", "
+            f'    Application.MacroOptions Macro:="\'" & ThisWorkbook.Name & "\'!{f["name"]}", '
             f"Description:=text, Category:={_vba_text(f['category'])}, ArgumentDescriptions:=docs"
         )
     lines.append("End Sub")
@@ -242,7 +246,7 @@ def conf_sheet(sheet_xml: bytes) -> tuple[bytes, bytes]:
     strings: list[str] = []
     rows = "".join(
         f'<row r="{i}" spans="1:2">'
-        f'{_cell(f"A{i}", key, strings)}{_cell(f"B{i}", value, strings)}</row>'
+        f"{_cell(f'A{i}', key, strings)}{_cell(f'B{i}', value, strings)}</row>"
         for i, (key, value) in enumerate(CONF_ROWS, start=1)
     )
     dimension = f'<dimension ref="A1:B{len(CONF_ROWS)}"/>'.encode()

@@ -130,8 +130,22 @@ def rewrite(source: Path, replace: Mapping[str, bytes]) -> bytes:
     directory = bytearray()
     for sid, d in enumerate(entries):
         if d is None:  # an unused slot keeps its place: sids are tree links
-            directory += struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, NOSTREAM,
-                                     NOSTREAM, NOSTREAM, b"\0" * 16, 0, 0, 0, 0, 0)
+            directory += struct.pack(
+                "<64sHBBIII16sIQQIQ",
+                b"",
+                0,
+                0,
+                0,
+                NOSTREAM,
+                NOSTREAM,
+                NOSTREAM,
+                b"\0" * 16,
+                0,
+                0,
+                0,
+                0,
+                0,
+            )
         elif d.entry_type == ROOT:
             directory += _entry(d, root_start, len(mini_stream))
         elif d.entry_type == STREAM:
@@ -139,8 +153,22 @@ def rewrite(source: Path, replace: Mapping[str, bytes]) -> bytes:
         else:
             directory += _entry(d, 0, 0)
     while len(directory) % SECTOR:  # fill the last directory sector with unused entries
-        directory += struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, NOSTREAM, NOSTREAM,
-                                 NOSTREAM, b"\0" * 16, 0, 0, 0, 0, 0)
+        directory += struct.pack(
+            "<64sHBBIII16sIQQIQ",
+            b"",
+            0,
+            0,
+            0,
+            NOSTREAM,
+            NOSTREAM,
+            NOSTREAM,
+            b"\0" * 16,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
     dir_start = place(bytes(directory))
     runs.append((dir_start, len(directory) // SECTOR))
 

@@ -47,15 +47,17 @@ def merge_into(
     return result
 
 
-def run(book: Book) -> None:
-    """The button: ask for the folder, merge, then a message box with the summary."""
-    folder = book.pick_folder(PICK)
+def run(book: Book, folder: Path | None = None) -> None:
+    """The button: ask for the folder (unless given, as kam addin selftest does), merge,
+    then a message box with the summary."""
+    folder = folder or book.pick_folder(PICK)
     if folder is not None:
         guarded(book, TITLE, lambda: merge_message(merge_into(book, folder)))
 
 
-def main() -> None:
-    """Excel entry point (RunPython): the calling workbook."""
+def main(folder: str | None = None) -> None:
+    """Excel entry point (RunPython, via KamRun): the calling workbook; folder skips the
+    dialog."""
     from addin.excel_book import caller_book
 
-    run(caller_book())
+    run(caller_book(), Path(folder) if folder else None)

@@ -43,10 +43,17 @@ def main() -> None:
         work.write_bytes(Path(args.xlam).read_bytes())
         pipe = f"kamvba{os.getpid()}"
         soffice = subprocess.Popen(
-            ["soffice", "--headless", "--invisible", "--norestore", "--nologo",
-             f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}",
-             f"--accept=pipe,name={pipe};urp;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "soffice",
+                "--headless",
+                "--invisible",
+                "--norestore",
+                "--nologo",
+                f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}",
+                f"--accept=pipe,name={pipe};urp;",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             local = uno.getComponentContext()
@@ -64,9 +71,14 @@ def main() -> None:
             manager = ctx.ServiceManager
             desktop = manager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
             doc = desktop.loadComponentFromURL(
-                work.as_uri(), "_blank", 0,
-                (prop("Hidden", True), prop("MacroExecutionMode", ALWAYS_EXECUTE_NO_WARN),
-                 prop("FilterName", FILTER)),
+                work.as_uri(),
+                "_blank",
+                0,
+                (
+                    prop("Hidden", True),
+                    prop("MacroExecutionMode", ALWAYS_EXECUTE_NO_WARN),
+                    prop("FilterName", FILTER),
+                ),
             )
             libraries = doc.BasicLibraries
             (name,) = [n for n in libraries.getElementNames() if n != "Standard"]
@@ -76,8 +88,10 @@ def main() -> None:
                 library.replaceByName(other, EMPTY_MODULE)
             if args.broken:  # the control: a syntax error must make the call fail
                 library.replaceByName(args.module, source + "\nSub Broken(\n")
-            url = (f"vnd.sun.star.script:{name}.{args.module}.{args.function}"
-                   "?language=Basic&location=document")
+            url = (
+                f"vnd.sun.star.script:{name}.{args.module}.{args.function}"
+                "?language=Basic&location=document"
+            )
             try:
                 result = doc.getScriptProvider().getScript(url).invoke((), (), ())[0]
             except Exception as exc:

@@ -37,8 +37,11 @@ def _python_with_uno() -> str | None:
 @pytest.fixture(scope="module")
 def uno_python() -> str:
     python = _python_with_uno()
-    missing = [what for what, ok in (("soffice", shutil.which("soffice")), ("python3-uno", python))
-               if not ok]
+    missing = [
+        what
+        for what, ok in (("soffice", shutil.which("soffice")), ("python3-uno", python))
+        if not ok
+    ]
     if missing:
         why = f"LibreOffice needed for this test: {', '.join(missing)} not found"
         if os.environ.get("CI") == "true":
@@ -50,9 +53,20 @@ def uno_python() -> str:
 
 def run_vba(python: str, xlam: Path, *extra: str) -> dict[str, object]:
     done = subprocess.run(
-        [python, str(HELPER), str(xlam), build.RIBBON_MODULE, "KamVersion",
-         "--set-aside", *TEMPLATE_MODULES_LIBREOFFICE_CANNOT_COMPILE, *extra],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            python,
+            str(HELPER),
+            str(xlam),
+            build.RIBBON_MODULE,
+            "KamVersion",
+            "--set-aside",
+            *TEMPLATE_MODULES_LIBREOFFICE_CANNOT_COMPILE,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 from kam.forms import ROSTER
 from kam.io.book import MARKS_SHEET, RESULTS_SHEET
@@ -83,8 +84,23 @@ def _rows(sheet: Any) -> list[list[Any]]:
     return [row if isinstance(row, list) else [row] for row in value]
 
 
-def _has_header(book: Any, sheet: str, header: str) -> bool:
-    return any(header in row for row in _rows(book.sheets[sheet]))
+def _column(book: Any, sheet: str, header: str) -> tuple[str, list[Any]]:
+    """The cells under a header (our generated books start at A1): address, values."""
+    rows = _rows(book.sheets[sheet])
+    for r, row in enumerate(rows, start=1):
+        if header in row:
+            letter = get_column_letter(row.index(header) + 1)
+            below = [
+                other[row.index(header)] if len(other) > row.index(header) else None
+                for other in rows[r:]
+            ]
+            return f"{letter}{r + 1}:{letter}{max(len(rows), r + 1)}", below
+    return "", []
+
+
+def _filled(book: Any, sheet: str, header: str) -> bool:
+    """True when the column under header holds at least one value."""
+    return any(v not in (None, "") for v in _column(book, sheet, header)[1])
 
 
 def _function_cases() -> list[tuple[str, str, Any]]:
@@ -210,8 +226,8 @@ def run_selftest(app: App, settings: SelftestSettings) -> list[Step]:
         r.job(
             "计算等级",
             "compute_tiers",
-            lambda: _has_header(book, ROSTER.sheet, header),
-            f"名录增加“{header}”列",
+            lambda: _filled(book, ROSTER.sheet, header),
+            f"名录的“{header}”列已填写",
         )
         r.job("新建模板", "new_template", template.is_file, f"生成 {template}")
         template.unlink(missing_ok=True)  # not a branch file: keep it out of the merge
@@ -219,7 +235,9 @@ def run_selftest(app: App, settings: SelftestSettings) -> list[Step]:
         r.step("风险标记（risk_marks）", lambda: _risk(r, register))
         r.step("四个工作表函数（.xlsx）与引擎一致", lambda: _functions(r, settings.work_dir))
     finally:
-        for opened in reversed(r.opened):
+        # What the jobs opened too (合并报送 opens the register), all from our folder.
+        ours = [b for b in app.books if settings.work_dir in Path(str(b.fullname)).parents]
+        for opened in [*reversed(r.opened), *ours]:
             # xlwings closes without saving; 合并报送 may have closed one already.
             with contextlib.suppress(Exception):
                 opened.close()
@@ -231,11 +249,16 @@ def _risk(r: _Run, register: Path) -> str:
     if book is None:
         book = r.open(register)
     book.activate()
+    # Merge already filled the risk column: empty it in the open book (never saved) so
+    # only the job can fill it again.
+    address, _ = _column(book, REG_ROSTER.sheet, RISK_LEVEL_COL.header)
+    expect(bool(address), "", f"名录中没有“{RISK_LEVEL_COL.header}”列")
+    book.sheets[REG_ROSTER.sheet].range(address).value = None
     r.kam_run("risk_marks")
     return expect(
-        _has_header(book, REG_ROSTER.sheet, RISK_LEVEL_COL.header),
-        f"名录已有“{RISK_LEVEL_COL.header}”列",
-        f"名录中没有“{RISK_LEVEL_COL.header}”列",
+        _filled(book, REG_ROSTER.sheet, RISK_LEVEL_COL.header),
+        f"名录的“{RISK_LEVEL_COL.header}”列已重新填写",
+        f"名录的“{RISK_LEVEL_COL.header}”列未被填写",
     )
 
 

@@ -38,7 +38,7 @@ from kam.template import TEMPLATE_FILENAME
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "使用指南.md"
 RIBBON = ROOT / "addin" / "ribbon.xml"
-UI = "{http://schemas.microsoft.com/office/2009/07/customui}"
+UI = "{http://schemas.microsoft.com/office/2006/01/customui}"
 
 FENCE = re.compile(r"^([ \t]*)```([^\n`]*)\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
 OUTPUT_BLOCKS = frozenset({"text"})  # program output and file listings, not commands

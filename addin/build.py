@@ -178,7 +178,8 @@ def udf_wrappers() -> str:
             f'    Application.MacroOptions Macro:="\'" & ThisWorkbook.Name & "\'!{f["name"]}", '
             f"Description:=text, Category:={_vba_text(f['category'])}, ArgumentDescriptions:=docs"
         )
-    lines.append("End Sub")
+    # MacroOptions marks the add-in changed; nothing of it is to be saved.
+    lines += ["    ThisWorkbook.Saved = True", "End Sub"]
     return generated["vba"] + "\n".join(lines) + "\n"
 
 

@@ -310,8 +310,13 @@ def test_compress_round_trips_through_oletools(data: bytes) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.dictionaries(st.sampled_from(["PROJECT", "PROJECTwm", "VBA/dir", "VBA/Sheet2",
-                                        "VBA/xlwings"]), st.binary(max_size=9000), max_size=3))
+@given(
+    st.dictionaries(
+        st.sampled_from(["PROJECT", "PROJECTwm", "VBA/dir", "VBA/Sheet2", "VBA/xlwings"]),
+        st.binary(max_size=9000),
+        max_size=3,
+    )
+)
 def test_the_compound_file_rewrite_keeps_every_other_stream(
     tmp_path_factory: pytest.TempPathFactory, replace: dict[str, bytes]
 ) -> None:

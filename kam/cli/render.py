@@ -211,6 +211,8 @@ def merge_summary(result: MergeResult) -> None:
         n = len(result.cut_cells)
         out.print(f"[yellow]超长文本[/] {n} 处超过 Excel 单元格上限，已截断：{cells}")
     hand_edits(result)
+    if result.swept:
+        out.print(f"已清理上次中断的合并留下的临时文件：{'、'.join(result.swept)}")
     if not result.written:
         out.print("所有文件均已合并过，名录未改动。")
 

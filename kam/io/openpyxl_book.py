@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from openpyxl.xml.functions import fromstring, tostring
 
 from kam.errors import UnreadableFileError, UsageError
 from kam.findings import Finding
+from kam.fs import os_cause, private_dir, set_mode_like
 from kam.io.book import (
     AUTHOR,
     FILE_SUFFIXES,
@@ -301,17 +301,15 @@ class OpenpyxlBook:
             self.wb.vba_archive = None  # an .xlsx that declares macros will not open in Excel
         self.wb.template = suffix in {".xltx", ".xltm"}
         try:
-            fd, tmp = tempfile.mkstemp(suffix=suffix, dir=path.parent)
-            os.close(fd)
-            try:
+            with private_dir(path) as work:  # the copy follows the umask, like any new file
+                tmp = work / path.name
                 self.wb.save(tmp)
+                set_mode_like(tmp, None)
                 os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
         except OSError as exc:
+            cause = os_cause(exc)
             raise BookWriteError(
-                f"无法写入 {path}：{exc.strerror or exc}。如该文件已在 Excel 中打开，请先关闭"
+                f"无法写入 {path}：{cause.zh}。{cause.advice}；如该文件已在 Excel 中打开，请先关闭"
             ) from exc
 
     def alert(self, title: str, text: str) -> None:

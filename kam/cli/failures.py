@@ -6,13 +6,14 @@ import sys
 
 from kam.cli import render
 from kam.errors import KamError, LockHeldError
-from kam.fs import os_cause
+from kam.fs import TMP_PREFIX, os_cause
 
 
 def os_error_text(exc: OSError, lang: str = "zh") -> tuple[str, str]:
     """(code, message) of an OS error: the path, the cause and what to do, in our words."""
     cause = os_cause(exc)
     paths = [str(p) for p in (exc.filename, exc.filename2) if p not in (None, "")]
+    paths = [p for p in paths if TMP_PREFIX not in p] or paths  # our temp folder means nothing
     if lang == "en":
         where = " -> ".join(paths) or "a file"
         return (

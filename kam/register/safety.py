@@ -92,8 +92,14 @@ def _exclusive(path: Path, register: Path) -> Iterator[None]:
     while True:
         try:  # read-only is enough for flock: a stale lock of another account still works
             fd = os.open(path, os.O_RDONLY | os.O_CREAT, umask_mode())
-        except PermissionError:
-            fd = os.open(path, os.O_RDONLY)
+        except PermissionError as exc:
+            if not path.exists():  # the folder refuses new files: say so, naming it
+                raise PermissionError(exc.errno, exc.strerror, str(register.parent)) from exc
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except PermissionError:  # another account's lock file that we may not open
+                _remove_dead_lock(path, register)
+                continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -112,6 +118,26 @@ def _exclusive(path: Path, register: Path) -> Iterator[None]:
         with contextlib.suppress(OSError):
             path.unlink()
         os.close(fd)
+
+
+def _remove_dead_lock(path: Path, register: Path) -> None:
+    """Remove a lock file we cannot open when its recorded holder is gone; else report it."""
+    holder = held_by(register)
+    if holder is not None and not (_stale(holder) and not _alive(holder.get("pid"))):
+        raise LockHeldError(_held_message(register))
+    path.unlink()  # needs only the folder's write permission
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another account
+    return True
 
 
 def _stale(holder: dict[str, object]) -> bool:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from kam.checks import CheckContext
 from kam.findings import Finding
+from kam.normalize import to_halfwidth
 from kam.submission import SheetData
 from validators.distinct import per_distinct
 
@@ -17,9 +18,10 @@ RULE = "formula_in_data"
 # A leading + or - is harmless when it starts a number ("-5%", "+1,200.5") or a phone
 # number ("+86 138 0013 8000", "+86-10-12345678").
 HARMLESS_SIGN = re.compile(r"^[+\-]\s*(?:[\d.,]+%?|\d[\d\s\-()]*)$")
-LEADING = frozenset("=@+-")
+# Full-width forms too: Excel in a CJK locale takes ＝ as =.
+LEADING = frozenset("=@+-＝＠＋－")
 _SEP = "\x00"
-_CANDIDATE = re.compile("\x00[=@+\\-]")  # a literal first: re searches it fast
+_CANDIDATE = re.compile("\x00[=@+\\-＝＠＋－]")  # a literal first: re searches it fast
 # What pandas infers for a column without a single str in it.
 NO_TEXT = frozenset(
     {"empty", "floating", "integer", "mixed-integer-float", "decimal", "boolean", "datetime",
@@ -58,11 +60,14 @@ def _runs_as_formula(value: object) -> bool:
     # A cheap first test; the regex only sees the rare candidates.
     if type(value) is not str or value[:1] not in LEADING:
         return False
+    value = to_halfwidth(value)
     return value[0] in "=@" or not HARMLESS_SIGN.match(value)
 
 
 def _mask(data: SheetData, field_id: str) -> pd.Series:
-    mask = formula_like(data.raw[field_id])
+    # The value as read and as normalized: a leading tab, space or control character is
+    # trimmed by normalization, and what is left must not run either.
+    mask = formula_like(data.raw[field_id]) | formula_like(data.frame[field_id])
     real = data.formulas.get(field_id)
     return mask if real is None else mask | real
 

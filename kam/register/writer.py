@@ -27,6 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 from kam.findings import column_letter
 from kam.forms import RISK_LEVEL, TIER, UNMET_TIER, Form
 from kam.fs import private_dir, set_mode_like
+from kam.injection import starts_formula
 from kam.register.columns import (
     CHANGES,
     CONFLICTS,
@@ -106,6 +107,7 @@ class _Cells:
         self.header = wb.add_format(
             {"bold": True, "border": 1, "bg_color": "#DDEBF7", "text_wrap": True}
         )
+        self.quoted = wb.add_format({"quote_prefix": True})
         self.notes = notes
 
     def put(self, ws: Worksheet, r: int, c: int, value: object) -> str:
@@ -117,7 +119,7 @@ class _Cells:
             if cut:
                 self.notes.append(f"{ws.name}!{column_letter(c)}{r + 1}")
             if text:
-                ws.write_string(r, c, text)
+                ws.write_string(r, c, text, self.quoted if starts_formula(text) else None)
             return canon(text)
         if isinstance(value, bool | np.bool_):
             ws.write_boolean(r, c, bool(value))
@@ -145,7 +147,9 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
     wb.set_properties({"title": REG_ROSTER.sheet, "author": "KAM"})
     cells = _Cells(wb, data.notes)
     # xlsxwriter's own index for each date style: the spliced rows refer to them.
-    styles = Styles(cells.date._get_xf_index(), cells.datetime._get_xf_index())
+    styles = Styles(
+        cells.date._get_xf_index(), cells.datetime._get_xf_index(), cells.quoted._get_xf_index()
+    )
     rows = RowWriter(styles, Path(path).parent, data.notes)
     prints = data.written = Fingerprints()
     try:

@@ -21,7 +21,6 @@ LIMITS = ReadLimits(timeout_s=15)  # a hang shows up as a refusal that names the
 EXPECTED_REFUSALS = {
     "pass_protected.xlsx": "文件已加密",
     "issue252.xlsx": "损坏",
-    "issue_174.xlsx": "使用范围过大",  # gnumeric wrote <dimension ref="A1:XFD1048576"/>
 }
 
 

@@ -58,10 +58,9 @@ KEY_PHRASE = {
     "zip_bomb": "压缩比异常",
     "xml_bomb": "不安全的 XML 声明（DOCTYPE/ENTITY，位于“xl/sharedStrings.xml”）",
     "xxe": "不安全的 XML 声明（DOCTYPE/ENTITY，位于“xl/workbook.xml”）",
-    "absurd_dimension": "使用范围过大（A1:XFD1048576",
     "zero_sheets": "没有可读取的工作表",
     "chart_only": "没有可读取的工作表",
-    "broken_xml": "XML 解析失败",
+    "broken_xml": "XML 无法解析",
     "bad_shared_string": "无法解析工作簿",
 }
 QUICK = ReadLimits(timeout_s=20)

@@ -144,10 +144,11 @@ def write_submission(
         wb.define_name(name, ref)
     try:
         wb.close()
-    except (FileCreateError, OSError) as exc:
-        raise UsageError(
-            f"无法写入文件 {path}：{exc}。请确认文件夹存在且文件未在 Excel 中打开"
-        ) from exc
+    except (FileCreateError, OSError) as exc:  # the CLI says why in Chinese (kam.fs.os_cause)
+        inner = exc.args[0] if isinstance(exc, FileCreateError) and exc.args else exc
+        if isinstance(inner, OSError):
+            raise type(inner)(inner.errno, inner.strerror, str(path)) from exc
+        raise UsageError(f"无法写入文件 {path}，请确认文件夹存在且文件未在 Excel 中打开") from exc
     return path
 
 

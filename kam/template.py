@@ -34,6 +34,7 @@ from kam.forms import (
     Form,
     Kind,
 )
+from kam.fs import os_cause
 from kam.rules import Rules, load_rules
 
 TEMPLATE_FILENAME = "分公司季度报送模板.xlsx"
@@ -144,11 +145,11 @@ def write_submission(
         wb.define_name(name, ref)
     try:
         wb.close()
-    except (FileCreateError, OSError) as exc:  # the CLI says why in Chinese (kam.fs.os_cause)
+    except (FileCreateError, OSError) as exc:
         inner = exc.args[0] if isinstance(exc, FileCreateError) and exc.args else exc
-        if isinstance(inner, OSError):
-            raise type(inner)(inner.errno, inner.strerror, str(path)) from exc
-        raise UsageError(f"无法写入文件 {path}，请确认文件夹存在且文件未在 Excel 中打开") from exc
+        cause = os_cause(inner) if isinstance(inner, OSError) else None
+        why = f"{cause.zh}。{cause.advice}" if cause else "请确认文件夹存在且文件未在 Excel 中打开"
+        raise UsageError(f"无法写入文件 {path}：{why}") from exc
     return path
 
 

@@ -4,6 +4,7 @@ sheets, a huge workbook.xml, FIFOs, folders, Apple Numbers, BIFF2-4 .xls, OS err
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -95,6 +96,13 @@ def test_macro_sheet_workbook_reads_its_worksheets(tmp_path: Path) -> None:
         assert stream.skipped == ["Macro1"] and stream.names == ["大客户名录"]
     assert read["大客户名录"].rows == [["客户名称"], ["甲"]]
     assert not list(Path("/tmp").glob(f"kam-read-*/{path.name}"))  # the copy is gone
+    done = subprocess.run(
+        [sys.executable, "-m", "kam", "validate", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert json.loads(done.stdout)["skipped_sheets"] == ["Macro1"], done.stderr
 
 
 def _nested(tmp_path: Path, size: int) -> Path:

@@ -91,6 +91,9 @@ def report(rep: Report, lang: str = "zh") -> None:
                 f.message(lang),
             )
         out.print(table)
+    if rep.skipped_sheets:
+        names = "、".join(rep.skipped_sheets)
+        out.print(f"[yellow]未读取[/] Excel 4.0 宏表：{names}（宏表不是报送数据）")
     s = rep.summary()
     line = label("summary", lang).format(**s)
     if s["completeness"] is not None:

@@ -23,8 +23,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "This is a folder, not a workbook; submit the filled-in .xlsx file inside it",
     ),
     "not_regular": (
-        "这不是普通文件（而是管道、设备或套接字等），无法作为工作簿读取；"
-        f"{_SUBMIT}",
+        f"这不是普通文件（而是管道、设备或套接字等），无法作为工作簿读取；{_SUBMIT}",
         f"This is not a regular file (a pipe, device or socket); {_SUBMIT_EN}",
     ),
     "numbers": (

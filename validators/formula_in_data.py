@@ -67,7 +67,16 @@ def _runs_as_formula(value: object) -> bool:
 def _mask(data: SheetData, field_id: str) -> pd.Series:
     # The value as read and as normalized: a leading tab, space or control character is
     # trimmed by normalization, and what is left must not run either.
-    mask = formula_like(data.raw[field_id]) | formula_like(data.frame[field_id])
+    raw, typed = data.raw[field_id], data.frame[field_id]
+    mask = formula_like(raw)
+    if isinstance(typed.dtype, pd.CategoricalDtype):  # each category once
+        cats = formula_like(pd.Series(typed.cat.categories, dtype=object)).to_numpy()
+        codes = typed.cat.codes.to_numpy()
+        mask = mask | pd.Series((codes >= 0) & cats[codes], index=mask.index)
+    elif typed.dtype == object:  # only the few values normalization changed are judged again
+        changed = raw.to_numpy(dtype=object) != typed.to_numpy(dtype=object)
+        if changed.any():
+            mask = mask | formula_like(typed[changed]).reindex(mask.index, fill_value=False)
     real = data.formulas.get(field_id)
     return mask if real is None else mask | real
 

@@ -123,7 +123,8 @@ def _exclusive(path: Path, register: Path) -> Iterator[None]:
 def _remove_dead_lock(path: Path, register: Path) -> None:
     """Remove a lock file we cannot open when its recorded holder is gone; else report it."""
     holder = held_by(register)
-    if holder is not None and not (_stale(holder) and not _alive(holder.get("pid"))):
+    unknown = holder is None and _owner_path(register).exists()  # a record we may not read
+    if unknown or (holder is not None and not (_stale(holder) and not _alive(holder.get("pid")))):
         raise LockHeldError(_held_message(register))
     path.unlink()  # needs only the folder's write permission
 

@@ -69,7 +69,8 @@ def _mask(data: SheetData, field_id: str) -> pd.Series:
     # trimmed by normalization, and what is left must not run either.
     raw, typed = data.raw[field_id], data.frame[field_id]
     mask = formula_like(raw)
-    if isinstance(typed.dtype, pd.CategoricalDtype):  # each category once
+    if isinstance(typed.dtype, pd.CategoricalDtype) and len(typed.cat.categories):
+        # each category once
         cats = formula_like(pd.Series(typed.cat.categories, dtype=object)).to_numpy()
         codes = typed.cat.codes.to_numpy()
         mask = mask | pd.Series((codes >= 0) & cats[codes], index=mask.index)

@@ -162,7 +162,8 @@ def _hold(register: str, ready: mp.synchronize.Event) -> None:  # type: ignore[n
 
 
 @needs_root
-def test_lock_held_by_another_account(shared: Path) -> None:
+@pytest.mark.parametrize("private", [False, True], ids=["readable", "mode-0600"])
+def test_lock_held_by_another_account(shared: Path, private: bool) -> None:
     register, inbox = setup(shared)
     register.parent.chmod(0o777)
     ctx = mp.get_context("fork")
@@ -171,10 +172,15 @@ def test_lock_held_by_another_account(shared: Path) -> None:
     child.start()
     try:
         assert ready.wait(30)
+        if private:  # the holder's umask was 077: we can open neither its lock nor its record
+            safety.lock_path(register).chmod(0o600)
+            safety._owner_path(register).chmod(0o600)
         done = merge_cli(register, inbox, "--json")
         assert done.returncode == 2
         error = json.loads(done.stdout)["error"]
-        assert error["code"] == "lock_held" and str(child.pid) in error["message"]
+        assert error["code"] == "lock_held"
+        assert str(child.pid) in error["message"] or private
+        assert safety.lock_path(register).exists()  # a live lock is never removed
     finally:
         child.kill()
         child.join()

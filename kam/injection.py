@@ -19,7 +19,8 @@ _STARTS_FORMULA = re.compile(rf"^(?:[\t\r]|[{_INVISIBLE}]*[=+\-@＝＋－＠])")
 
 def starts_formula(text: str) -> bool:
     """True when a spreadsheet could take this text for a formula (see module docstring)."""
-    return bool(text) and _STARTS_FORMULA.match(text) is not None
+    # Most texts start with a letter, a digit or a Han character: no regex for them.
+    return bool(text) and not text[0].isalnum() and _STARTS_FORMULA.match(text) is not None
 
 
 def csv_cell(value: object) -> object:

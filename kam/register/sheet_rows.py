@@ -193,7 +193,7 @@ def _text(value: str, quoted: int) -> tuple[str, str, bool]:
     text, cut = fit_text(value)
     if not text:
         return "", "", cut
-    style = f' s="{quoted}"' if starts_formula(text) else ""
+    style = "" if text[0].isalnum() or not starts_formula(text) else f' s="{quoted}"'
     read_back = text_canon(text)
     data = text
     if "&" in data or "<" in data or ">" in data:

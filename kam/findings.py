@@ -70,6 +70,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     completeness: float | None = None
     unreadable: bool = False
+    skipped_sheets: list[str] = field(default_factory=list)  # macro sheets left unread
 
     def extend(self, findings: Iterable[Finding]) -> None:
         self.findings.extend(findings)
@@ -95,7 +96,7 @@ class Report:
             "ok": self.ok,
             "findings": [f.to_json(lang) for f in self.sorted()],
             "summary": self.summary(),
-        }
+        } | ({"skipped_sheets": self.skipped_sheets} if self.skipped_sheets else {})
 
     def sorted(self) -> list[Finding]:
         """Findings in reading order: file-level first, then by sheet, row and column."""

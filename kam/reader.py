@@ -61,7 +61,9 @@ def read_file(path: Path, limits: ReadLimits = DEFAULT_LIMITS, file: str = "") -
     file names it in findings (default: its base name). Raises UnreadableFileError.
     """
     with open_sheets(path, limits) as stream:
-        return read_arriving(file or stream.file, stream.names, stream.sheets)
+        sub = read_arriving(file or stream.file, stream.names, stream.sheets)
+        sub.skipped_sheets = list(stream.skipped)
+        return sub
 
 
 def read_arriving(file: str, names: list[str], sheets: Iterator[RawSheet]) -> Submission:

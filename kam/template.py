@@ -34,6 +34,7 @@ from kam.forms import (
     Form,
     Kind,
 )
+from kam.fs import os_cause
 from kam.rules import Rules, load_rules
 
 TEMPLATE_FILENAME = "分公司季度报送模板.xlsx"
@@ -145,9 +146,10 @@ def write_submission(
     try:
         wb.close()
     except (FileCreateError, OSError) as exc:
-        raise UsageError(
-            f"无法写入文件 {path}：{exc}。请确认文件夹存在且文件未在 Excel 中打开"
-        ) from exc
+        inner = exc.args[0] if isinstance(exc, FileCreateError) and exc.args else exc
+        cause = os_cause(inner) if isinstance(inner, OSError) else None
+        why = f"{cause.zh}。{cause.advice}" if cause else "请确认文件夹存在且文件未在 Excel 中打开"
+        raise UsageError(f"无法写入文件 {path}：{why}") from exc
     return path
 
 

@@ -49,7 +49,7 @@ class ValidateSettings:
 
 def validate_submission(sub: Submission, settings: ValidateSettings = ValidateSettings()) -> Report:
     """Every finding of the reader and of every rule; never stops at the first one."""
-    report = Report(file=sub.file, findings=list(sub.findings))
+    report = Report(file=sub.file, findings=list(sub.findings), skipped_sheets=sub.skipped_sheets)
     ctx = settings.context(sub)
     rows = sum(len(data) for data in sub.sheets.values())
     if _FORK is None or rows < settings.parallel_rows:

@@ -371,7 +371,6 @@ BAD_FILES: dict[str, Callable[[Path], Path]] = {
     "zip_bomb": write_zip_bomb,
     "xml_bomb": write_xml_bomb,
     "xxe": write_xxe,
-    "absurd_dimension": write_absurd_dimension,
     "zero_sheets": write_zero_sheets,
     "chart_only": write_chart_only,
     "broken_xml": write_broken_xml,

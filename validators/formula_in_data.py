@@ -10,6 +10,7 @@ import pandas as pd
 
 from kam.checks import CheckContext
 from kam.findings import Finding
+from kam.normalize import to_halfwidth
 from kam.submission import SheetData
 from validators.distinct import per_distinct
 
@@ -17,9 +18,10 @@ RULE = "formula_in_data"
 # A leading + or - is harmless when it starts a number ("-5%", "+1,200.5") or a phone
 # number ("+86 138 0013 8000", "+86-10-12345678").
 HARMLESS_SIGN = re.compile(r"^[+\-]\s*(?:[\d.,]+%?|\d[\d\s\-()]*)$")
-LEADING = frozenset("=@+-")
+# Full-width forms too: Excel in a CJK locale takes ＝ as =.
+LEADING = frozenset("=@+-＝＠＋－")
 _SEP = "\x00"
-_CANDIDATE = re.compile("\x00[=@+\\-]")  # a literal first: re searches it fast
+_CANDIDATE = re.compile("\x00[=@+\\-＝＠＋－]")  # a literal first: re searches it fast
 # What pandas infers for a column without a single str in it.
 NO_TEXT = frozenset(
     {"empty", "floating", "integer", "mixed-integer-float", "decimal", "boolean", "datetime",
@@ -58,11 +60,24 @@ def _runs_as_formula(value: object) -> bool:
     # A cheap first test; the regex only sees the rare candidates.
     if type(value) is not str or value[:1] not in LEADING:
         return False
+    value = to_halfwidth(value)
     return value[0] in "=@" or not HARMLESS_SIGN.match(value)
 
 
 def _mask(data: SheetData, field_id: str) -> pd.Series:
-    mask = formula_like(data.raw[field_id])
+    # The value as read and as normalized: a leading tab, space or control character is
+    # trimmed by normalization, and what is left must not run either.
+    raw, typed = data.raw[field_id], data.frame[field_id]
+    mask = formula_like(raw)
+    if isinstance(typed.dtype, pd.CategoricalDtype) and len(typed.cat.categories):
+        # each category once
+        cats = formula_like(pd.Series(typed.cat.categories, dtype=object)).to_numpy()
+        codes = typed.cat.codes.to_numpy()
+        mask = mask | pd.Series((codes >= 0) & cats[codes], index=mask.index)
+    elif typed.dtype == object:  # only the few values normalization changed are judged again
+        changed = raw.to_numpy(dtype=object) != typed.to_numpy(dtype=object)
+        if changed.any():
+            mask = mask | formula_like(typed[changed]).reindex(mask.index, fill_value=False)
     real = data.formulas.get(field_id)
     return mask if real is None else mask | real
 

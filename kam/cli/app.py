@@ -266,8 +266,13 @@ def demo(
 
 def main() -> None:
     """Entry point: only here do kam's exceptions become a message and exit code 2."""
+    from kam.cli.failures import fail, kam_error_code, os_error_text
+
     try:
         app(standalone_mode=True)
     except KamError as exc:
-        render.failure(str(exc))
+        fail(kam_error_code(exc), str(exc))
+        raise SystemExit(EXIT_CANNOT_RUN) from None
+    except OSError as exc:  # permission, missing folder, read-only or full disk: never a traceback
+        fail(*os_error_text(exc, State.lang))
         raise SystemExit(EXIT_CANNOT_RUN) from None

@@ -91,6 +91,9 @@ def report(rep: Report, lang: str = "zh") -> None:
                 f.message(lang),
             )
         out.print(table)
+    if rep.skipped_sheets:
+        names = "、".join(rep.skipped_sheets)
+        out.print(f"[yellow]未读取[/] Excel 4.0 宏表：{names}（宏表不是报送数据）")
     s = rep.summary()
     line = label("summary", lang).format(**s)
     if s["completeness"] is not None:
@@ -211,6 +214,8 @@ def merge_summary(result: MergeResult) -> None:
         n = len(result.cut_cells)
         out.print(f"[yellow]超长文本[/] {n} 处超过 Excel 单元格上限，已截断：{cells}")
     hand_edits(result)
+    if result.swept:
+        out.print(f"已清理上次中断的合并留下的临时文件：{'、'.join(result.swept)}")
     if not result.written:
         out.print("所有文件均已合并过，名录未改动。")
 

@@ -29,6 +29,13 @@ try:  # imported here, not in each reading child: a fork inherits them
 except ImportError:  # python-calamine reads every sheet then
     fastexcel = nanoarrow = None
 
+WIDE_HEADER = 1000  # cells in row 1 beyond which fastexcel's header handling is too slow
+HEAD_BUDGET = 4 << 20  # bytes of a sheet's XML searched for the end of its first row
+_P = rb"(?:[A-Za-z_][\w.\-]*:)?"  # optional namespace prefix
+_ROW_START = re.compile(rb"<" + _P + rb"row[\s>]")
+_ROW_END = re.compile(rb"</" + _P + rb"row\s*>")
+_CELL_OPEN = re.compile(rb"<" + _P + rb"c[\s/>]")
+
 # Strings fastexcel treats as null when it infers a column's type (fastexcel 0.21).
 NULL_STRINGS = frozenset(
     {
@@ -129,6 +136,22 @@ def _holds_nulls(data: bytes) -> bool:
         if _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), decoded) in NULL_STRINGS:
             return True
     return False
+
+
+def header_too_wide(zf: zipfile.ZipFile, part: str) -> bool:
+    """True when the sheet's first row holds more than WIDE_HEADER cells (or does not end in
+    the first HEAD_BUDGET bytes): fastexcel makes repeated header names unique in roughly
+    cubic time (8,000 equal names: a minute), so such a sheet goes to python-calamine."""
+    head = b""
+    with zf.open(part) as fh:
+        while (end := _ROW_END.search(head)) is None:
+            data = fh.read(1 << 16)
+            if not data:
+                return False  # no row at all
+            if len(head) > HEAD_BUDGET:
+                return True
+            head = head[-16:] + data if _ROW_START.search(head) is None else head + data
+    return len(_CELL_OPEN.findall(head, 0, end.start())) > WIDE_HEADER
 
 
 def read_columns(

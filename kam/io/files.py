@@ -16,9 +16,10 @@ import functools
 import gc
 import logging
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from kam.io.fast_read import (
 )
 from kam.io.grid_codec import PackedGrid, pack_grid, unpack_grid
 from kam.io.isolate import Isolated, gather, shared_counter
+from kam.io.macro_free import without_macro_sheets
 from kam.io.raw import RawBook, RawSheet
 from kam.io.refusals import refuse
 from kam.io.sheet_scan import SheetMarks, scan_parts
@@ -69,7 +71,8 @@ class ReadLimits:
     max_entries: int = 10_000
     max_rows: int = 1_048_576
     max_cols: int = 16_384
-    max_cells: int = 30_000_000  # from <dimension ref> of each sheet, and calamine's range
+    max_cells: int = 30_000_000  # of each sheet's real extent
+    max_sheets: int = 255  # a submission has a dozen; thousands would stall a merge
     timeout_s: float = 60.0
     memory_bytes: int = 4 * 2**30  # address space each reading child may add
     workers: int = 2  # child processes that read sheets at the same time
@@ -86,6 +89,7 @@ class SheetStream:
     file: str
     names: list[str]  # the sheets that hold cells, in tab order
     sheets: Iterator[RawSheet]  # in the order they are read; raises UnreadableFileError
+    skipped: list[str] = field(default_factory=list)  # Excel 4.0 macro sheets, not read
 
 
 @contextmanager
@@ -100,18 +104,20 @@ def open_sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[She
     file = path.name
     package = sniff(path, limits)
     parts = package.data_parts()
-    sheets = _largest_first(path, parts)
-    queue = SheetQueue(sheets, shared_counter())
-    args = (str(path), queue, package.shared_strings, limits)
-    jobs = [
-        Isolated(read_sheets, args, limits, file)
-        for _ in range(min(max(1, limits.workers), len(sheets)))
-    ]
-    try:
-        yield SheetStream(file, list(parts), _arrivals(file, jobs))
-    finally:
-        for job in jobs:
-            job.cancel()
+    skipped = [s.name for s in package.macro_sheets]
+    with without_macro_sheets(path, package) as readable:
+        sheets = _largest_first(readable, parts)
+        queue = SheetQueue(sheets, shared_counter())
+        args = (str(readable), queue, package.shared_strings, limits)
+        jobs = [
+            Isolated(read_sheets, args, limits, file)
+            for _ in range(min(max(1, limits.workers), len(sheets)))
+        ]
+        try:
+            yield SheetStream(file, list(parts), _arrivals(file, jobs), skipped)
+        finally:
+            for job in jobs:
+                job.cancel()
 
 
 def load_raw(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> RawBook:
@@ -176,7 +182,7 @@ def read_sheets(
         name, part = taken
         marks = scan_parts(path, {name: part})[name]
         packed = None
-        if reader is not None:
+        if reader is not None and not _wide(path, part):
             with _gc_paused():
                 packed = read_columns(reader, name, marks, shared)
         if packed is None:
@@ -187,6 +193,14 @@ def read_sheets(
     if slow:
         for name, grid in read_grids(path, limits, list(slow)):
             yield name, grid, slow[name]
+
+
+def _wide(path: str, part: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return fast_read.header_too_wide(zf, part)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error):
+        return True  # python-calamine reads it, and says why if it cannot
 
 
 def _fast_reader(path: str) -> Any:

@@ -46,7 +46,7 @@ CRASH = (
     f"The parser died while reading ({{how}}); the file may be damaged: {_SAVE_AS_EN}",
 )
 FAILED = (
-    f"读取时出错（{{error}}），文件可能已损坏；{_SAVE_AS}",
+    f"读取时出错，文件可能已损坏；{_SAVE_AS}",  # the library's own words: English text only
     f"Reading failed ({{error}}); the file may be damaged: {_SAVE_AS_EN}",
 )
 

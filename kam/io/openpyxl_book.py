@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ from openpyxl.xml.functions import fromstring, tostring
 
 from kam.errors import UnreadableFileError, UsageError
 from kam.findings import Finding
+from kam.fs import os_cause, private_dir, set_mode_like
+from kam.injection import starts_formula
 from kam.io.book import (
     AUTHOR,
     FILE_SUFFIXES,
@@ -285,7 +286,7 @@ class OpenpyxlBook:
             ws.cell(header_row, col, header).font = Font(bold=True)
         for r, value in values.items():
             cell = ws.cell(r, col, value)
-            if isinstance(value, str) and value.startswith("="):
+            if isinstance(value, str) and starts_formula(value):
                 cell.data_type = "s"  # data, never a formula
 
     def save_as(self, path: Path) -> None:
@@ -300,19 +301,28 @@ class OpenpyxlBook:
         if suffix not in MACRO_SUFFIXES:
             self.wb.vba_archive = None  # an .xlsx that declares macros will not open in Excel
         self.wb.template = suffix in {".xltx", ".xltm"}
+        self._quote_formula_text()
         try:
-            fd, tmp = tempfile.mkstemp(suffix=suffix, dir=path.parent)
-            os.close(fd)
-            try:
+            with private_dir(path) as work:  # the copy follows the umask, like any new file
+                tmp = work / path.name
                 self.wb.save(tmp)
+                set_mode_like(tmp, None)
                 os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
         except OSError as exc:
+            cause = os_cause(exc)
             raise BookWriteError(
-                f"无法写入 {path}：{exc.strerror or exc}。如该文件已在 Excel 中打开，请先关闭"
+                f"无法写入 {path}：{cause.zh}。{cause.advice}；如该文件已在 Excel 中打开，请先关闭"
             ) from exc
+
+    def _quote_formula_text(self) -> None:
+        """Give every text cell Excel could run as a formula the quote prefix (kam.injection).
+
+        Only the cells the sheet holds (openpyxl's cell store), never the blank rest."""
+        for ws in self.wb.worksheets:
+            for cell in getattr(ws, "_cells", {}).values():
+                value = cell.value
+                if cell.data_type == "s" and isinstance(value, str) and starts_formula(value):
+                    cell.quotePrefix = True
 
     def alert(self, title: str, text: str) -> None:
         """Files have no screen: remember the message (the tests read it)."""

@@ -15,8 +15,29 @@ _SUBMIT_EN = "submit a .xlsx file saved by Excel"
 
 REASONS: dict[str, tuple[str, str]] = {
     "cannot_open": (
-        "无法打开文件（{error}），请确认文件存在且没有被其他程序占用",
-        "Cannot open the file ({error}); check that it exists and is not locked",
+        "无法打开文件（{cause}），请确认文件存在、当前账户有读取权限且没有被其他程序占用",
+        "Cannot open the file ({error}); check that it exists, is readable and is not locked",
+    ),
+    "directory": (
+        "这是一个文件夹，不是 Excel 工作簿；请提交其中填写好的 .xlsx 文件",
+        "This is a folder, not a workbook; submit the filled-in .xlsx file inside it",
+    ),
+    "not_regular": (
+        f"这不是普通文件（而是管道、设备或套接字等），无法作为工作簿读取；{_SUBMIT}",
+        f"This is not a regular file (a pipe, device or socket); {_SUBMIT_EN}",
+    ),
+    "numbers": (
+        "这是苹果 Numbers 表格，不是 Excel 工作簿；请在 Numbers 中“导出为 Excel”(.xlsx) 后再提交",
+        "This is an Apple Numbers file; export it to Excel (.xlsx) in Numbers and resubmit",
+    ),
+    "biff_old": (
+        f"这是 Excel 2.x–4.0 的旧格式 .xls（BIFF2–4），无法读取；{_RESAVE}",
+        f"This is an Excel 2.x-4.0 .xls (BIFF2-4), which cannot be read; {_RESAVE_EN}",
+    ),
+    "too_many_sheets": (
+        "工作簿有 {n} 个工作表，超过上限 {limit} 个；请只保留报送模板的工作表后另存为 .xlsx 再提交",
+        "The workbook has {n} sheets, more than the limit of {limit}; keep only the template's "
+        "sheets, save it as .xlsx and resubmit",
     ),
     "empty": (
         "文件是空的（0 字节），请重新保存后再提交",
@@ -137,11 +158,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "delete the extra empty rows and columns, save it as .xlsx and resubmit",
     ),
     "parse_xml": (
-        f"文件内容已损坏（XML 解析失败：{{error}}）；{_RESAVE}",
+        f"文件内容已损坏（工作表的 XML 无法解析）；{_RESAVE}",
         f"The file is damaged (XML error: {{error}}); {_RESAVE_EN}",
     ),
     "parse_failed": (
-        f"无法解析工作簿（{{error}}）；{_RESAVE}",
+        "无法解析工作簿（文件格式不符合 Excel 工作簿的规范，可能已损坏或由其他软件生成）；"
+        f"{_RESAVE}",
         f"Cannot parse the workbook ({{error}}); {_RESAVE_EN}",
     ),
 }
@@ -186,6 +208,8 @@ def _utf16_names(path: Path) -> set[str]:
         return {w.lower() for w in wanted if data.find(w.encode("utf-16-le") + b"\0\0") >= 0}
 
 
+# The BOF record that starts an Excel 2.x-4.0 worksheet or workbook (no OLE container).
+_BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
 _HTML = re.compile(r"<\s*(!doctype\s+html|html|head|body|table|meta)\b", re.IGNORECASE)
 
 
@@ -193,6 +217,8 @@ def text_reason(head: bytes) -> str:
     """REASONS key for a file that is neither a zip nor OLE2, from its first bytes."""
     if head.startswith(b"%PDF"):
         return "pdf"
+    if head[:2] in _BIFF_BOF and head[3:4] == b"\x00" and head[2] in (4, 6, 8, 16):
+        return "biff_old"
     if head.startswith((b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"BZh")):
         return "archive"
     text = _as_text(head)

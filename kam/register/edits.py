@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from kam.injection import csv_cell
 from kam.reader import norm_name
 from kam.register.columns import HQ_FIELDS, REG_ROSTER
 from kam.register.fingerprints import (
@@ -115,12 +116,13 @@ class EditReport:
         }
 
     def write_lost(self, path: Path) -> None:
-        """The lost edits as a CSV Excel opens (UTF-8 with BOM); sets `lost_file`."""
+        """The lost edits as a CSV Excel opens (UTF-8 with BOM), formula-like text escaped
+        (kam.injection); sets `lost_file`."""
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             out = csv.writer(fh)
             out.writerow(LOST_HEADERS)
-            out.writerows(e.cells() for e in self.lost)
+            out.writerows([csv_cell(v) for v in e.cells()] for e in self.lost)
         self.lost_file = path
 
 

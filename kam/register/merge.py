@@ -80,6 +80,7 @@ class MergeResult:
     written: bool = True  # False when every file was unchanged
     cut_cells: list[str] | None = None  # texts cut at Excel's cell limit
     edits: EditReport = field(default_factory=EditReport)  # HQ's hand edits: kept or lost
+    swept: list[str] = field(default_factory=list)  # temp debris of a killed earlier run
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +92,7 @@ class MergeResult:
             "written": self.written,
             "cut_cells": list(self.cut_cells or ()),
             "hand_edits": self.edits.to_json(),
+            "swept": self.swept,
         }
 
     @property
@@ -129,7 +131,8 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
     if not inbox.is_dir():
         raise UsageError(f"找不到报送文件夹 {inbox}，请确认路径")
     files = inbox_files(inbox)
-    with register_lock(register):
+    swept: list[Path] = []
+    with register_lock(register, swept):
         prev = read_previous(register)
         known = _known_hashes(prev)
         outcomes: list[FileOutcome] = []
@@ -147,13 +150,16 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         if not intakes:
             report(Step("所有文件均未变化，名录保持不变", len(files), len(files)))
             own = resolve(prev.tables.get("roster", _blank_claims()))
-            return _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
+            result = _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
+            result.swept = [p.name for p in swept]
+            return result
         report(Step("合并数据、判定归属、计算等级", len(files), len(files)))
         data, conflicts = _build(prev, intakes, rules, settings.branches)
         report(Step(f"写入 {register.name}", len(files), len(files)))
         write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
         result.edits = judged_edits(register, prev, data, _replaced(intakes))
+        result.swept = [p.name for p in swept]
         return result
 
 

@@ -8,7 +8,8 @@ one plain loop per sheet (each distinct value of a column once per chunk of rows
 temporary file; splice() then streams them into the saved
 package. The XML is what xlsxwriter writes for the same values (inline strings, numbers as
 %.16G, dates as serials with the register's date styles), so the file reads back the same.
-Every value is still data: strings are always inline strings, never formulas.
+Every value is still data: strings are always inline strings, never formulas, and text
+that looks like one carries the quote prefix (kam.injection).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import pandas as pd
 from xlsxwriter.utility import _datetime_to_excel_datetime
 
 from kam.findings import column_letter
+from kam.injection import starts_formula
 from kam.register.fingerprints import (
     SheetPrints,
     Spec,
@@ -74,6 +76,7 @@ class Styles:
 
     date: int
     datetime: int
+    quoted: int = 0  # text shown as text: Excel's quote prefix (kam.injection)
 
 
 @dataclass
@@ -163,7 +166,7 @@ class RowWriter:
         if value is None or value is pd.NaT:
             return "", "", False
         if kind is str:
-            return _text(value)  # type: ignore[arg-type]
+            return _text(value, self.styles.quoted)  # type: ignore[arg-type]
         if kind is float or kind is int or kind is np.float64 or kind is np.int64:
             number = float(value)  # type: ignore[arg-type]
             if math.isnan(number) or math.isinf(number):
@@ -175,7 +178,7 @@ class RowWriter:
             return self._when(value)
         if isinstance(value, int | float | np.integer | np.floating):
             return self._tail(float(value))
-        return _text(str(value))
+        return _text(str(value), self.styles.quoted)
 
     def _when(self, value: object) -> tuple[str, str, bool]:
         when = excel_time(value)  # type: ignore[arg-type]
@@ -186,10 +189,11 @@ class RowWriter:
         return f' s="{style}"><v>{serial:.16G}</v></c>', time_canon(when), False
 
 
-def _text(value: str) -> tuple[str, str, bool]:
+def _text(value: str, quoted: int) -> tuple[str, str, bool]:
     text, cut = fit_text(value)
     if not text:
         return "", "", cut
+    style = "" if text[0].isalnum() or not starts_formula(text) else f' s="{quoted}"'
     read_back = text_canon(text)
     data = text
     if "&" in data or "<" in data or ">" in data:
@@ -199,7 +203,7 @@ def _text(value: str) -> tuple[str, str, bool]:
     if "\r" in data:
         data = data.replace("\r", "_x000D_")
     space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
-    return f' t="inlineStr"><is><t{space}>{data}</t></is></c>', read_back, cut
+    return f'{style} t="inlineStr"><is><t{space}>{data}</t></is></c>', read_back, cut
 
 
 def _utf16(text: str) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.worksheet import Worksheet
 
 from kam.findings import column_letter
 from kam.forms import RISK_LEVEL, TIER, UNMET_TIER, Form
+from kam.fs import private_dir, set_mode_like
+from kam.injection import starts_formula
 from kam.register.columns import (
     CHANGES,
     CONFLICTS,
@@ -103,6 +107,7 @@ class _Cells:
         self.header = wb.add_format(
             {"bold": True, "border": 1, "bg_color": "#DDEBF7", "text_wrap": True}
         )
+        self.quoted = wb.add_format({"quote_prefix": True})
         self.notes = notes
 
     def put(self, ws: Worksheet, r: int, c: int, value: object) -> str:
@@ -114,7 +119,7 @@ class _Cells:
             if cut:
                 self.notes.append(f"{ws.name}!{column_letter(c)}{r + 1}")
             if text:
-                ws.write_string(r, c, text)
+                ws.write_string(r, c, text, self.quoted if starts_formula(text) else None)
             return canon(text)
         if isinstance(value, bool | np.bool_):
             ws.write_boolean(r, c, bool(value))
@@ -137,11 +142,14 @@ class _Cells:
 
 def write_register(path: Path, data: RegisterData) -> list[str]:
     """Write every register sheet to `path`; returns the cells whose text was cut."""
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    # xlsxwriter's own temporary files go beside `path` too: into the caller's private folder.
+    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "tmpdir": str(Path(path).parent)})
     wb.set_properties({"title": REG_ROSTER.sheet, "author": "KAM"})
     cells = _Cells(wb, data.notes)
     # xlsxwriter's own index for each date style: the spliced rows refer to them.
-    styles = Styles(cells.date._get_xf_index(), cells.datetime._get_xf_index())
+    styles = Styles(
+        cells.date._get_xf_index(), cells.datetime._get_xf_index(), cells.quoted._get_xf_index()
+    )
     rows = RowWriter(styles, Path(path).parent, data.notes)
     prints = data.written = Fingerprints()
     try:
@@ -163,7 +171,11 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
         _table(wb, rows, cells, SOURCES, data.sources).hide()
         stored = pd.DataFrame(prints.to_rows(), columns=[f.id for f in FINGERPRINTS.fields])
         _table(wb, rows, cells, FINGERPRINTS, stored).very_hidden()
-        wb.close()
+        try:
+            wb.close()
+        except FileCreateError as exc:  # the OS error inside (disk full, permission)
+            inner = exc.args[0] if exc.args else None
+            raise (inner if isinstance(inner, OSError) else exc) from None
         splice(Path(path), rows.sheets)
     finally:
         for sheet in rows.sheets:
@@ -172,8 +184,14 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
 
 
 def write_blank_register(path: Path) -> Path:
-    """The blank register (every sheet with its headers), e.g. for `kam template`."""
-    write_register(path, RegisterData.empty())
+    """The blank register (every sheet with its headers), e.g. for `kam template`; written in
+    a private folder beside `path` and moved into place, with the umask's mode."""
+    path = Path(path)
+    with private_dir(path) as work:
+        tmp = work / path.name
+        write_register(tmp, RegisterData.empty())
+        set_mode_like(tmp, None)
+        os.replace(tmp, path)
     return path
 
 

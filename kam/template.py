@@ -99,12 +99,24 @@ class _Styles:
         return None
 
 
-def write_template(out_dir: Path, rules: Rules | None = None) -> list[Path]:
-    """Writes the blank template into out_dir (the blank register joins later) and returns
-    the paths."""
+def write_template(out_dir: Path, rules: Rules | None = None, force: bool = False) -> list[Path]:
+    """Writes the blank template into out_dir and returns the paths; an existing file is kept
+    and the template goes to the first free `name(2).xlsx` name unless `force`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [write_submission(out_dir / TEMPLATE_FILENAME, rules=rules)]
+    target = out_dir / TEMPLATE_FILENAME
+    return [write_submission(target if force else free_name(target), rules=rules)]
+
+
+def free_name(path: Path) -> Path:
+    """`path` when no file has that name, else `stem(2).suffix`, `stem(3).suffix`, ... (the way
+    Windows Explorer names copies, so users recognise it)."""
+    n = 1
+    candidate = path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}({n}){path.suffix}")
+    return candidate
 
 
 def write_submission(

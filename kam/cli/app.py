@@ -74,14 +74,19 @@ def rules_from(path: Path | None) -> Rules:
 @app.command()
 def template(
     out: Annotated[Path, typer.Option("--out", help="输出目录")] = Path("."),
+    force: Annotated[
+        bool, typer.Option("--force", help="覆盖已有的同名模板（缺省另存为“…(2).xlsx”）")
+    ] = False,
 ) -> None:
-    """写出空白的分公司季度报送模板（和空白集团名录）。"""
+    """写出空白的分公司季度报送模板（和空白集团名录）；从不覆盖已有文件，除非 --force。"""
     from kam.register.columns import REGISTER_FILENAME
     from kam.register.writer import write_blank_register
-    from kam.template import write_template
+    from kam.template import TEMPLATE_FILENAME, write_template
 
     out.mkdir(parents=True, exist_ok=True)
-    for path in write_template(out):
+    for path in write_template(out, force=force):
+        if path.name != TEMPLATE_FILENAME:
+            render.out.print(f"已有 {out / TEMPLATE_FILENAME}，未改动（覆盖请加 --force）")
         render.out.print(f"已写出 {path}")
     register = out / REGISTER_FILENAME
     if register.exists():  # a real register: never replace it with a blank one

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kam.forms import FORMS
 from kam.messages import CATALOG, Severity, render
 
 
@@ -70,6 +71,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     completeness: float | None = None
     unreadable: bool = False
+    sheet_order: list[str] = field(default_factory=list)  # the workbook's tab order
 
     def extend(self, findings: Iterable[Finding]) -> None:
         self.findings.extend(findings)
@@ -98,11 +100,16 @@ class Report:
         }
 
     def sorted(self) -> list[Finding]:
-        """Findings in reading order: file-level first, then by sheet, row and column."""
+        """Findings in reading order: file-level first, then sheet by sheet in the workbook's
+        tab order (missing sheets last, in the template's order), then by row and column."""
+        rank: dict[str, int] = {}
+        for name in [*self.sheet_order, *(form.sheet for form in FORMS)]:
+            rank.setdefault(name, len(rank))
         return sorted(
             self.findings,
             key=lambda f: (
                 f.sheet is not None,
+                rank.get(f.sheet, len(rank)) if f.sheet else -1,
                 f.sheet or "",
                 f.row or 0,
                 column_index(_letters(f.cell)) if f.cell else -1,

@@ -58,8 +58,8 @@ CATALOG: dict[str, RuleText] = {
     ),
     "required": RuleText(
         E,
-        "“{column}”为必填项，请填写",
-        "'{column}' is required; please fill it in",
+        "“{column}”为必填项{because}，请填写",
+        "'{column}' is required{because_en}; please fill it in",
     ),
     "type": RuleText(
         E,
@@ -78,8 +78,9 @@ CATALOG: dict[str, RuleText] = {
     ),
     "uscc_checksum": RuleText(
         E,
-        "统一社会信用代码“{value}”校验位错误（应为 {expected}），请按营业执照核对",
-        "USCC '{value}' has a wrong check digit (expected {expected})",
+        "统一社会信用代码“{value}”校验不通过（有字符抄错），请对照营业执照逐位核对全部 18 位",
+        "USCC '{value}' fails its check (a character is mistyped); compare all 18 characters "
+        "with the business licence",
     ),
     "phone": RuleText(
         E,

@@ -114,6 +114,7 @@ class Submission:
     sheets: dict[str, SheetData]  # form id -> rows (forms whose sheet was found)
     findings: list[Finding] = field(default_factory=list)
     unknown_sheets: list[str] = field(default_factory=list)
+    sheet_order: list[str] = field(default_factory=list)  # the workbook's tabs, in tab order
 
     def info(self, field_id: str) -> Any:
         """A value of the 报送信息 sheet (typed), or None."""

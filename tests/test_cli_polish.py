@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
-from test_cli import kam
+from builders import DEFAULT_ROWS, GOOD_USCC, INFO_OK
+from test_cli import SMALL, kam
+
+from kam.template import write_submission
 
 
 def test_template_never_overwrites_without_force(tmp_path: Path) -> None:
@@ -24,3 +29,46 @@ def test_template_never_overwrites_without_force(tmp_path: Path) -> None:
     forced = kam("template", "--out", str(out), "--force")
     assert forced.returncode == 0 and template.read_bytes() != b"a branch's filled template"
     assert not (out / "分公司季度报送模板(4).xlsx").exists()
+
+
+def merged_register(tmp_path: Path, rows: dict | None = None) -> Path:
+    """A register made by `kam merge` from one clean submission."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_submission(inbox / "华东.xlsx", INFO_OK, rows or DEFAULT_ROWS, layout=SMALL)
+    register = tmp_path / "集团大客户名录.xlsx"
+    done = kam("merge", str(inbox), "--register", str(register), "--json", "--today", "2026-10-15")
+    assert done.returncode == 0, done.stderr
+    return register
+
+
+def test_validate_on_a_register_points_to_risk_and_kpi_and_tier_accepts_it(tmp_path: Path) -> None:
+    register = merged_register(tmp_path)
+    done = kam("validate", str(register))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    said = done.stderr.replace("\n", "")
+    assert "集团大客户名录" in said and "kam risk" in said and "kam kpi" in said
+    tiers = kam("tier", str(register), "--json")
+    assert tiers.returncode == 0, tiers.stderr
+    doc = json.loads(tiers.stdout)
+    (c,) = doc["customers"]
+    assert (c["key"], c["computed"], c["check"]) == (GOOD_USCC, "项目级", "ok")
+    assert doc["as_of"] == "2026-09-30" and "HT-2025-001" in c["reason"]
+    human = kam("tier", str(register))
+    assert "序号" in human.stdout and "上海浦江" in human.stdout
+
+
+def test_bankruptcy_banner_names_the_customer_and_its_unit(tmp_path: Path) -> None:
+    risk = {
+        "uscc": GOOD_USCC,
+        "risk_type": "破产征兆",
+        "level": "高",
+        "found_on": dt.datetime(2026, 9, 1),
+        "description": "法院受理破产申请",
+    }
+    path = write_submission(
+        tmp_path / "b.xlsx", INFO_OK, {**DEFAULT_ROWS, "risk": [risk]}, layout=SMALL
+    )
+    done = kam("risk", str(path))
+    banner = next(line for line in done.stdout.splitlines() if "紧急预警" in line)
+    assert "上海浦江城市建设投资有限公司" in banner and "华东分公司" in banner

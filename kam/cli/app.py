@@ -107,6 +107,11 @@ def validate(
 ) -> None:
     """校验一个报送工作簿，列出每个问题及其单元格。"""
     settings = ValidateSettings(today=parse_date(today, "--today"), rules=rules_from(rules))
+    if looks_like_register(file):
+        raise UsageError(
+            f"{file} 是集团大客户名录，不是分公司报送文件；名录请用 kam risk（风险）、"
+            "kam tier（等级）或 kam kpi（考核）查看"
+        )
     if annotate is not None:
         from kam.annotate import annotate_file
 
@@ -180,17 +185,21 @@ def read_branches(path: Path | None) -> tuple[str, ...]:
 
 @app.command()
 def tier(
-    file: Annotated[Path, typer.Argument(help="报送工作簿")],
+    file: Annotated[Path, typer.Argument(help="报送工作簿或集团大客户名录")],
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="评价日期 YYYY-MM-DD，缺省为报送季度末")
+        str | None, typer.Option("--as-of", help="评价日期 YYYY-MM-DD，缺省为（最新）报送季度末")
     ] = None,
     rules: RulesOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """按合同台账计算名录中每个客户的等级、依据，并与登记等级核对。"""
-    from kam.tier_report import tier_submission
+    from kam.tier_report import tier_register, tier_submission
 
-    result = tier_submission(read_submission(file), parse_date(as_of, "--as-of"), rules_from(rules))
+    when, settings = parse_date(as_of, "--as-of"), rules_from(rules)
+    if is_register(file):
+        result = tier_register(file, when, settings)
+    else:
+        result = tier_submission(read_submission(file), when, settings)
     if json:
         render.print_json(result.to_json())
     else:
@@ -246,6 +255,14 @@ def is_register(path: Path) -> bool:
     from kam.register.columns import REG_ROSTER
 
     return any(part.name == REG_ROSTER.sheet for part in sniff(path, DEFAULT_LIMITS).sheets)
+
+
+def looks_like_register(path: Path) -> bool:
+    """is_register, False for a file that cannot be read (validate reports it in its own way)."""
+    try:
+        return path.is_file() and is_register(path)
+    except KamError:
+        return False
 
 
 def read_submission(path: Path) -> Submission:

@@ -104,8 +104,15 @@ def simple_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[obj
     for h in headers:
         table.add_column(h, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(blank_or_text(v) for v in row))
     out.print(table)
+
+
+def blank_or_text(value: object) -> str:
+    """A table cell: empty for None and NaN (a formula cell with no value), never "nan"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
 
 
 def failure(message: str) -> None:
@@ -132,7 +139,15 @@ def tier_table(result: TierReport, lang: str = "zh") -> None:
     ]
     simple_table(
         f"评价日期 {result.as_of.isoformat()}",
-        ["行", "统一社会信用代码", "客户名称", "登记等级", "计算等级", "核对", "等级依据"],
+        [
+            result.numbering,
+            "统一社会信用代码",
+            "客户名称",
+            "登记等级",
+            "计算等级",
+            "核对",
+            "等级依据",
+        ],
         rows,
     )
 
@@ -143,7 +158,9 @@ LEVEL_STYLE = {"高": "bold white on red", "中": "black on dark_orange", "低":
 def risk_table(result: RiskResult, as_of: dt.date) -> None:
     """Customers under a bankruptcy warning first, then every customer with a risk."""
     if result.bankrupt:
-        out.print(f"[bold white on red] 紧急预警：破产征兆 [/] {'、'.join(result.bankrupt)}")
+        out.print(
+            f"[bold white on red] 紧急预警：破产征兆 [/] {bankrupt_names(result)}", soft_wrap=True
+        )
     risky = result.customers[result.customers["level"] != "无"]
     order = risky["level"].map({"高": 0, "中": 1, "低": 2}).sort_values(kind="stable").index
     rows = [
@@ -161,6 +178,17 @@ def risk_table(result: RiskResult, as_of: dt.date) -> None:
         ["统一社会信用代码", "客户名称", "风险等级", "原因"],
         rows,
     )
+
+
+def bankrupt_names(result: RiskResult) -> str:
+    """Each customer under a bankruptcy warning as 名称（责任单位，代码）."""
+    c = result.customers.drop_duplicates("uscc").set_index("uscc")
+    named = []
+    for key in result.bankrupt:
+        name = blank_or_text(c.at[key, "name"]) if key in c.index else ""
+        unit = blank_or_text(c.at[key, "unit"]) if key in c.index and "unit" in c else ""
+        named.append(f"{name}（{'，'.join(x for x in (unit, key) if x)}）" if name else key)
+    return "、".join(named)
 
 
 @contextmanager

@@ -72,3 +72,26 @@ def test_bankruptcy_banner_names_the_customer_and_its_unit(tmp_path: Path) -> No
     done = kam("risk", str(path))
     banner = next(line for line in done.stdout.splitlines() if "紧急预警" in line)
     assert "上海浦江城市建设投资有限公司" in banner and "华东分公司" in banner
+
+
+def test_json_is_a_document_on_exit_2_for_every_command(tmp_path: Path) -> None:
+    missing = str(tmp_path / "无此文件.xlsx")
+    runs = {
+        ("tier", missing, "--json"): "unreadable",
+        ("risk", missing, "--json"): "unreadable",
+        ("merge", str(tmp_path / "无此文件夹"), "--json"): "usage",
+        ("risk", missing, "--as-of", "30/9/2026", "--json"): "usage",
+        ("tier", "--json", "--bogus"): "usage",
+        ("validate", "--json"): "usage",  # the file argument is missing
+    }
+    for args, code in runs.items():
+        done = kam(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        doc = json.loads(done.stdout)  # exactly one document, nothing else
+        assert doc["error"]["code"] == code, args
+        assert doc["error"]["message"].strip(), args
+        assert "Traceback" not in done.stderr
+    register = merged_register(tmp_path)
+    refused = kam("validate", str(register), "--json")
+    assert refused.returncode == 2
+    assert "kam risk" in json.loads(refused.stdout)["error"]["message"]

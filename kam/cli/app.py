@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -287,9 +288,39 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: only here do kam's exceptions become a message and exit code 2."""
+    """Entry point: only here do kam's exceptions become a message and exit code 2.
+
+    With --json anywhere on the line, a run that cannot be done still prints one JSON
+    document, `{"error": {"code", "message"}}`, for every command (usage errors included).
+    """
+    as_json = "--json" in sys.argv[1:]
     try:
-        app(standalone_mode=True)
-    except KamError as exc:
-        render.failure(str(exc))
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # bad option, missing argument (found while parsing)
+        if not as_json:  # parse again for typer's own rendering of the mistake
+            raise SystemExit(app(standalone_mode=True)) from None
+        render.print_json(render.error_document("usage", exc.format_message()))
         raise SystemExit(EXIT_CANNOT_RUN) from None
+    except typer.Abort:
+        raise SystemExit(1) from None
+    except KamError as exc:
+        if as_json:
+            render.print_json(render.error_document(error_code(exc), str(exc)))
+        else:
+            render.failure(str(exc))
+        raise SystemExit(EXIT_CANNOT_RUN) from None
+    raise SystemExit(code if isinstance(code, int) else EXIT_OK)
+
+
+def error_code(exc: KamError) -> str:
+    """The stable `error.code` of a run that could not be done."""
+    from kam.errors import LockHeldError, RegisterWriteError, RulesFileError, UnreadableFileError
+
+    codes = {
+        UnreadableFileError: "unreadable",
+        RulesFileError: "rules_file",
+        LockHeldError: "lock_held",
+        RegisterWriteError: "write_failed",
+        UsageError: "usage",
+    }
+    return next((code for kind, code in codes.items() if isinstance(exc, kind)), "cannot_run")

@@ -115,6 +115,11 @@ def blank_or_text(value: object) -> str:
     return str(value)
 
 
+def error_document(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The --json document of a run that could not be done (exit code 2)."""
+    return {"error": {"code": code, "message": message}}
+
+
 def failure(message: str) -> None:
     """A message for a run that could not be done (exit code 2)."""
     err.print(f"[bold red]无法执行[/]：{message}")

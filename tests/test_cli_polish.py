@@ -95,3 +95,45 @@ def test_json_is_a_document_on_exit_2_for_every_command(tmp_path: Path) -> None:
     refused = kam("validate", str(register), "--json")
     assert refused.returncode == 2
     assert "kam risk" in json.loads(refused.stdout)["error"]["message"]
+
+
+def test_help_is_chinese_including_typers_own_texts_and_flags_have_no_bool() -> None:
+    for args in (("--help",), ("validate", "--help"), ("risk", "--help"), ("template", "--help")):
+        done = kam(*args)
+        assert done.returncode == 0, done.stderr
+        text = done.stdout
+        assert "显示帮助并退出" in text and "用法：" in text and "选项" in text, args
+        for english in ("Show this message", "Usage:", "Options", "Arguments", "<bool>"):
+            assert english not in text, (args, english)
+
+
+def test_usage_errors_are_chinese_and_suggest_the_option_meant() -> None:
+    done = kam("tier", "--jsn", "x.xlsx")
+    assert done.returncode == 2
+    said = done.stderr.replace("\n", "")
+    assert "没有选项 --jsn" in said and "是否想写 --json" in said and "kam --help" in said
+
+
+def test_lang_after_the_command_via_env_and_unknown_is_exit_2(tmp_path: Path) -> None:
+    import os
+
+    from builders import roster_row
+
+    rows = {**DEFAULT_ROWS, "roster": [roster_row(nature="私营企业")]}
+    path = write_submission(tmp_path / "bad.xlsx", INFO_OK, rows, layout=SMALL)
+
+    def message(*args: str, env: dict | None = None) -> str:
+        done = kam(*args, env=env)
+        assert done.returncode == 1, done.stderr
+        return json.loads(done.stdout)["findings"][0]["message"]
+
+    base = ("validate", str(path), "--json", "--today", "2026-10-15")
+    assert "must be one of" in message(*base, "--lang", "en")
+    assert "must be one of" in message(*base, "--lang=en")
+    assert "must be one of" in message(*base, env={**os.environ, "KAM_LANG": "en_US"})
+    assert "下拉" in message(*base, "--lang", "zh", env={**os.environ, "KAM_LANG": "en"})
+    for bad in (("--lang", "fr"), ("--lang",)):
+        done = kam(*base, *bad)
+        assert done.returncode == 2 and "error" in json.loads(done.stdout), bad
+    done = kam(*base[:2], env={**os.environ, "KAM_LANG": "klingon"})
+    assert done.returncode == 2 and "klingon" in done.stderr and "KAM_LANG" in done.stderr

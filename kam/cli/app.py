@@ -12,6 +12,7 @@ import typer
 
 from kam.cli import render
 from kam.cli.addin_cmd import addin_app
+from kam.cli.zh import ChineseCommand, ChineseGroup, usage_error, use_chinese_panels
 from kam.errors import KamError, UsageError
 from kam.rules import Rules, load_rules, user_rules
 from kam.validate import ValidateSettings, validate_file
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 
+use_chinese_panels()
 app = typer.Typer(
+    cls=ChineseGroup,
     add_completion=False,
     no_args_is_help=True,
     help="KAM 大客户管理：模板、校验、分级、风险与集团名录合并（key-account management）。",
@@ -33,16 +36,58 @@ app.add_typer(addin_app, name="addin")
 class State:
     """Options shared by every command."""
 
-    lang: str = os.environ.get("KAM_LANG", "zh")
+    lang: str = "zh"
+
+
+LANGS = ("zh", "en")
+
+
+def language(value: str, source: str) -> str:
+    """zh or en from --lang or KAM_LANG (zh-CN, en_US and the like too); else a UsageError."""
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    if code not in LANGS:
+        raise UsageError(f"未知语言“{value}”（{source}）：只能是 zh（中文）或 en（English）")
+    return code
+
+
+def take_lang(args: list[str]) -> list[str]:
+    """Set State.lang from --lang anywhere on the line (before or after the command), else
+    from $KAM_LANG; return the other arguments."""
+    rest: list[str] = []
+    chosen = None
+    items = iter(args)
+    for arg in items:
+        if arg == "--":
+            rest += [arg, *items]
+            break
+        if arg == "--lang":
+            chosen = next(items, None)
+            if chosen is None:
+                raise UsageError("--lang 需要一个值：zh 或 en")
+        elif arg.startswith("--lang="):
+            chosen = arg.removeprefix("--lang=")
+        else:
+            rest.append(arg)
+    if chosen is not None:
+        State.lang = language(chosen, "--lang")
+    elif os.environ.get("KAM_LANG", "").strip():
+        State.lang = language(os.environ["KAM_LANG"], "环境变量 KAM_LANG")
+    return rest
 
 
 @app.callback()
 def _options(
     lang: Annotated[
-        str, typer.Option("--lang", help="消息语言 zh 或 en（也可设环境变量 KAM_LANG）")
-    ] = State.lang,
+        str | None,
+        typer.Option(
+            "--lang",
+            help="消息语言 zh 或 en，可写在命令前或命令后（也可设环境变量 KAM_LANG）",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    State.lang = "en" if lang.lower().startswith("en") else "zh"
+    if lang is not None:  # main() takes --lang off the line first; this serves direct callers
+        State.lang = language(lang, "--lang")
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="只在标准输出打印一个 JSON 文档")]
@@ -72,7 +117,7 @@ def rules_from(path: Path | None) -> Rules:
     return load_rules(path) if path else user_rules()
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def template(
     out: Annotated[Path, typer.Option("--out", help="输出目录")] = Path("."),
     force: Annotated[
@@ -96,7 +141,7 @@ def template(
         render.out.print(f"已写出 {write_blank_register(register)}")
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def validate(
     file: Annotated[Path, typer.Argument(help="要校验的报送工作簿")],
     json: JsonOpt = False,
@@ -133,7 +178,7 @@ def validate(
     raise typer.Exit(EXIT_OK if report.ok else EXIT_DATA_ERRORS)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def merge(
     inbox: Annotated[Path, typer.Argument(help="本季度各分公司报送文件所在文件夹")],
     register: Annotated[
@@ -184,7 +229,7 @@ def read_branches(path: Path | None) -> tuple[str, ...]:
     return tuple(x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#"))
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def tier(
     file: Annotated[Path, typer.Argument(help="报送工作簿或集团大客户名录")],
     as_of: Annotated[
@@ -208,7 +253,7 @@ def tier(
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def risk(
     file: Annotated[Path, typer.Argument(help="报送工作簿或集团大客户名录")],
     as_of: Annotated[
@@ -272,7 +317,7 @@ def read_submission(path: Path) -> Submission:
     return read_file(path)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def demo(
     dir: Annotated[Path, typer.Option("--dir", help="示例数据与结果的目录")] = Path("kam-demo"),
 ) -> None:
@@ -295,11 +340,16 @@ def main() -> None:
     """
     as_json = "--json" in sys.argv[1:]
     try:
-        code = app(standalone_mode=False)
+        code = app(args=take_lang(sys.argv[1:]), standalone_mode=False, prog_name="kam")
     except typer.TyperException as exc:  # bad option, missing argument (found while parsing)
-        if not as_json:  # parse again for typer's own rendering of the mistake
-            raise SystemExit(app(standalone_mode=True)) from None
-        render.print_json(render.error_document("usage", exc.format_message()))
+        said = exc.format_message()
+        if not said.strip():  # no command given: typer has printed the help
+            raise SystemExit(EXIT_CANNOT_RUN) from None
+        message = f"{said} (see: kam --help)" if State.lang == "en" else usage_error(said)
+        if as_json:
+            render.print_json(render.error_document("usage", message))
+        else:
+            render.failure(message, State.lang)
         raise SystemExit(EXIT_CANNOT_RUN) from None
     except typer.Abort:
         raise SystemExit(1) from None
@@ -307,7 +357,7 @@ def main() -> None:
         if as_json:
             render.print_json(render.error_document(error_code(exc), str(exc)))
         else:
-            render.failure(str(exc))
+            render.failure(str(exc), State.lang)
         raise SystemExit(EXIT_CANNOT_RUN) from None
     raise SystemExit(code if isinstance(code, int) else EXIT_OK)
 

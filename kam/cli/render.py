@@ -120,9 +120,11 @@ def error_document(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
-def failure(message: str) -> None:
-    """A message for a run that could not be done (exit code 2)."""
-    err.print(f"[bold red]无法执行[/]：{message}")
+def failure(message: str, lang: str = "zh") -> None:
+    """A message for a run that could not be done (exit code 2); one line, never hard-wrapped
+    (it may go to a log file)."""
+    head = "Cannot run" if lang == "en" else "无法执行"
+    err.print(f"[bold red]{head}[/]{': ' if lang == 'en' else '：'}{message}", soft_wrap=True)
 
 
 CHECK_TEXT = {"ok": "一致", "tier_unsupported": "需认定依据", "tier_upgrade": "建议升级"}

@@ -145,12 +145,13 @@ CATALOG: dict[str, RuleText] = {
     "tier_unsupported": RuleText(
         W,
         "登记等级“{recorded}”高于计算等级“{computed}”，需认定依据：{reason}",
-        "Recorded tier '{recorded}' is above the computed '{computed}'; evidence needed: {reason}",
+        "Recorded tier '{recorded}' is above the computed '{computed}'; evidence needed: "
+        "{reason_en}",
     ),
     "tier_upgrade": RuleText(
         INFO,
         "建议升级：计算等级“{computed}”高于登记等级“{recorded}”（{reason}）{note}",
-        "Upgrade suggested: computed '{computed}' is above recorded '{recorded}' ({reason})",
+        "Upgrade suggested: computed '{computed}' is above recorded '{recorded}' ({reason_en})",
     ),
 }
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from kam.errors import UsageError
 from kam.forms import CONTRACTS, ROSTER
+from kam.reason_en import reason_en
 from kam.rules import Rules
 from kam.submission import Submission
 from kam.tiers import check_tiers, compute_tiers
@@ -24,8 +25,10 @@ class TierReport:
     customers: pd.DataFrame  # key, name, recorded, computed, check, reason; index = sheet row
     numbering: str = "行"  # what the index is: the sheet row, or a register's 序号
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str = "zh") -> dict[str, Any]:
         rows = self.customers.astype(object).where(self.customers.notna(), None)
+        if lang == "en":
+            rows["reason"] = rows["reason"].map(reason_en)
         return {"as_of": self.as_of.isoformat(), "customers": rows.to_dict(orient="records")}
 
 

@@ -137,3 +137,34 @@ def test_lang_after_the_command_via_env_and_unknown_is_exit_2(tmp_path: Path) ->
         assert done.returncode == 2 and "error" in json.loads(done.stdout), bad
     done = kam(*base[:2], env={**os.environ, "KAM_LANG": "klingon"})
     assert done.returncode == 2 and "klingon" in done.stderr and "KAM_LANG" in done.stderr
+
+
+def test_rules_by_chinese_name_in_tables_ids_in_json_and_english_tier_reasons(
+    tmp_path: Path,
+) -> None:
+    from builders import contract_row, roster_row
+
+    rows = {
+        **DEFAULT_ROWS,
+        "roster": [roster_row(nature="私营企业")],
+        "contracts": [contract_row(amount=12000.0, pay_status="逾期", overdue_days=120)],
+    }
+    path = write_submission(tmp_path / "n.xlsx", INFO_OK, rows, layout=SMALL)
+    table = kam("validate", str(path), "--today", "2026-10-15").stdout
+    assert "选项不符" in table and "enum" not in table
+    doc = json.loads(kam("validate", str(path), "--json", "--today", "2026-10-15").stdout)
+    assert "enum" in {f["rule"] for f in doc["findings"]}
+    risk = kam("risk", str(path)).stdout
+    assert "逾期付款" in risk and "overdue_payment" not in risk
+    risk_doc = json.loads(kam("risk", str(path), "--json").stdout)
+    assert "overdue_payment" in {r["rule"] for r in risk_doc["customers"][0]["reasons"]}
+    english = json.loads(kam("tier", str(path), "--json", "--lang", "en").stdout)
+    assert english["customers"][0]["reason"].startswith("1 contract(s) ≥ 10000 (10k CNY): HT-")
+    upgrade = [
+        f["message"]
+        for f in json.loads(
+            kam("validate", str(path), "--json", "--today", "2026-10-15", "--lang", "en").stdout
+        )["findings"]
+        if f["rule"] == "tier_upgrade"
+    ]
+    assert upgrade and "contract(s)" in upgrade[0] and "万元" not in upgrade[0]

@@ -247,7 +247,7 @@ def tier(
     else:
         result = tier_submission(read_submission(file), when, settings)
     if json:
-        render.print_json(result.to_json())
+        render.print_json(result.to_json(State.lang))
     else:
         render.tier_table(result, State.lang)
     raise typer.Exit(EXIT_OK)
@@ -288,7 +288,7 @@ def risk(
     if json:
         render.print_json(doc)
     else:
-        render.risk_table(result, when)
+        render.risk_table(result, when, State.lang)
         if apply:
             render.out.print(f"已更新 {file} 的风险列、风险清单与底色（旧版本保存在 history/）")
     raise typer.Exit(EXIT_OK)

@@ -14,6 +14,8 @@ from rich.table import Table
 
 from kam.findings import Report
 from kam.messages import Severity
+from kam.reason_en import reason_en
+from kam.rule_names import rule_name
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -87,7 +89,7 @@ def report(rep: Report, lang: str = "zh") -> None:
             table.add_row(
                 f.cell or "",
                 f"[{style}]{label(f.level, lang)}[/]",
-                f.rule,
+                rule_name(f.rule, lang),
                 f.message(lang),
             )
         out.print(table)
@@ -140,7 +142,7 @@ def tier_table(result: TierReport, lang: str = "zh") -> None:
             c["recorded"],
             c["computed"],
             c["check"] if lang == "en" else CHECK_TEXT.get(c["check"], c["check"]),
-            c["reason"],
+            reason_en(c["reason"]) if lang == "en" else c["reason"],
         ]
         for row, c in result.customers.iterrows()
     ]
@@ -162,7 +164,7 @@ def tier_table(result: TierReport, lang: str = "zh") -> None:
 LEVEL_STYLE = {"高": "bold white on red", "中": "black on dark_orange", "低": "black on yellow"}
 
 
-def risk_table(result: RiskResult, as_of: dt.date) -> None:
+def risk_table(result: RiskResult, as_of: dt.date, lang: str = "zh") -> None:
     """Customers under a bankruptcy warning first, then every customer with a risk."""
     if result.bankrupt:
         out.print(
@@ -175,7 +177,9 @@ def risk_table(result: RiskResult, as_of: dt.date) -> None:
             risky.at[i, "uscc"],
             risky.at[i, "name"],
             f"[{LEVEL_STYLE[risky.at[i, 'level']]}]{risky.at[i, 'level']}[/]",
-            "\n".join(f"{r.rule}（{r.level}）{r.detail}" for r in risky.at[i, "reasons"]),
+            "\n".join(
+                f"{rule_name(r.rule, lang)}（{r.level}）{r.detail}" for r in risky.at[i, "reasons"]
+            ),
         ]
         for i in order
     ]

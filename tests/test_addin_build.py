@@ -111,6 +111,7 @@ def test_vba_source_in_the_project_is_ascii_with_chinese_as_chrw(xlam: Path) -> 
     assert "ChrW(&H5927) & ChrW(&H5BA2) & ChrW(&H6237) & ChrW(&H7BA1) & ChrW(&H7406)" in code
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_opens_the_addin_and_reads_its_vba(xlam: Path, tmp_path: Path) -> None:
     # Re-saving as .xlsm makes LibreOffice load the workbook and import the VBA project;
     # the module it writes back must hold every callback.

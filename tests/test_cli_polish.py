@@ -168,3 +168,32 @@ def test_rules_by_chinese_name_in_tables_ids_in_json_and_english_tier_reasons(
         if f["rule"] == "tier_upgrade"
     ]
     assert upgrade and "contract(s)" in upgrade[0] and "万元" not in upgrade[0]
+
+
+def test_80_columns_or_piped_keep_codes_whole_and_lines_unbroken(tmp_path: Path) -> None:
+    import os
+
+    from builders import contract_row
+
+    rows = {
+        **DEFAULT_ROWS,
+        "contracts": [contract_row(amount=12000.0, pay_status="逾期", overdue_days=120)],
+    }
+    path = write_submission(tmp_path / "w.xlsx", INFO_OK, rows, layout=SMALL)
+    narrow = {**os.environ, "COLUMNS": "80"}
+    tier = kam("tier", str(path), env=narrow)
+    reason = json.loads(kam("tier", str(path), "--json").stdout)["customers"][0]["reason"]
+    risk = kam("risk", str(path), env=narrow)
+    for done in (tier, risk):
+        assert done.returncode == 0, done.stderr
+        assert GOOD_USCC in done.stdout  # an 18-character code is never split
+        assert max(len(line) for line in done.stdout.splitlines()) <= 200
+    assert any(reason in line for line in tier.stdout.splitlines())  # one line, not folded
+    assert any(
+        "逾期付款（高）合同 HT-2025-001 逾期 120 天" in line for line in risk.stdout.splitlines()
+    )
+    # A failure message going to a file is one line, however long.
+    long_dir = tmp_path / ("很长的文件夹名称" * 8)
+    failed = kam("merge", str(long_dir), env=narrow)
+    assert failed.returncode == 2
+    assert len([line for line in failed.stderr.splitlines() if line.strip()]) == 1

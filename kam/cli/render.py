@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from kam.findings import Report
 from kam.messages import Severity
@@ -81,18 +83,17 @@ def report(rep: Report, lang: str = "zh") -> None:
     for f in rep.sorted():
         groups.setdefault(f.sheet or label("file_level", lang), []).append(f)
     for sheet, findings in groups.items():
-        table = Table(title=sheet, title_justify="left", show_lines=False)
-        for key in ("cell", "severity", "rule", "message"):
-            table.add_column(label(key, lang), overflow="fold")
-        for f in findings:
-            style = SEVERITY_STYLE[f.level]
-            table.add_row(
+        rows = [
+            [
                 f.cell or "",
-                f"[{style}]{label(f.level, lang)}[/]",
+                f"[{SEVERITY_STYLE[f.level]}]{label(f.level, lang)}[/]",
                 rule_name(f.rule, lang),
                 f.message(lang),
-            )
-        out.print(table)
+            ]
+            for f in findings
+        ]
+        headers = [label(key, lang) for key in ("cell", "severity", "rule", "message")]
+        show_table(sheet, headers, rows)
     s = rep.summary()
     line = label("summary", lang).format(**s)
     if s["completeness"] is not None:
@@ -102,12 +103,47 @@ def report(rep: Report, lang: str = "zh") -> None:
 
 def simple_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """A plain table (summaries of demo, tier and merge runs)."""
-    table = Table(title=title, title_justify="left")
-    for h in headers:
-        table.add_column(h, overflow="fold")
+    show_table(title, headers, [[blank_or_text(v) for v in row] for row in rows])
+
+
+ATOMIC = 20  # cells: a column no wider than this (codes, dates, tiers) is never wrapped
+TEXT_MIN = 30  # cells a text column needs to read well; with less the rows become a list
+
+
+def show_table(title: str, headers: Sequence[str], rows: list[list[str]]) -> None:
+    """A table when it fits the terminal with codes unbroken; else one block per row.
+
+    At 80 columns (and piped, where rich assumes 80) a wide table would break 18-character
+    codes and leave two-character fragments; the list form wraps only its text lines.
+    """
+    natural = [max([cell_len(h)] + [_width(row[c]) for row in rows]) for c, h in enumerate(headers)]
+    atomic = [w <= ATOMIC for w in natural]
+    spare = (
+        out.width
+        - (3 * len(headers) + 1)
+        - sum(w for w, a in zip(natural, atomic, strict=True) if a)
+    )
+    texts = [w for w, a in zip(natural, atomic, strict=True) if not a]
+    if not texts or (spare >= 0 and spare // len(texts) >= min(TEXT_MIN, max(texts))):
+        table = Table(title=title, title_justify="left")
+        for h, w, a in zip(headers, natural, atomic, strict=True):
+            table.add_column(h, no_wrap=a, min_width=w if a else None, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        return
+    out.print(f"[bold]{title}[/]", soft_wrap=True)
     for row in rows:
-        table.add_row(*(blank_or_text(v) for v in row))
-    out.print(table)
+        head = "  ".join(f"{h}：{v}" for h, v in zip(headers[:2], row[:2], strict=True) if v)
+        out.print("· " + head, soft_wrap=True)
+        for h, v in zip(headers[2:], row[2:], strict=True):
+            if v:
+                out.print(f"    {h}：" + v.replace("\n", "\n      "), soft_wrap=True)
+
+
+def _width(value: str) -> int:
+    """Display cells of a value's widest line (rich markup not counted)."""
+    return max((cell_len(line) for line in Text.from_markup(value).plain.split("\n")), default=0)
 
 
 def blank_or_text(value: object) -> str:
@@ -206,7 +242,8 @@ def bankrupt_names(result: RiskResult) -> str:
 def merge_progress() -> Iterator[Callable[[Step], None]]:
     """A progress bar on stderr that moves one step per branch file read."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err) as bar:
+    # Piped to a log, a bar's last frame would be noise: it is shown on a terminal only.
+    with Progress(*columns, TimeElapsedColumn(), console=err, disable=not err.is_terminal) as bar:
         task = bar.add_task("合并中…", total=None)
 
         def update(step: Step) -> None:

@@ -30,7 +30,7 @@ app = typer.Typer(
     help="KAM 大客户管理：模板、校验、分级、风险与集团名录合并（key-account management）。",
 )
 
-app.add_typer(addin_app, name="addin")
+app.add_typer(addin_app, name="addin", cls=ChineseGroup)
 
 
 class State:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kam.forms import FORMS
 from kam.messages import CATALOG, Severity, render
 
 
@@ -71,6 +72,7 @@ class Report:
     completeness: float | None = None
     unreadable: bool = False
     skipped_sheets: list[str] = field(default_factory=list)  # macro sheets left unread
+    sheet_order: list[str] = field(default_factory=list)  # the workbook's tab order
 
     def extend(self, findings: Iterable[Finding]) -> None:
         self.findings.extend(findings)
@@ -99,11 +101,16 @@ class Report:
         } | ({"skipped_sheets": self.skipped_sheets} if self.skipped_sheets else {})
 
     def sorted(self) -> list[Finding]:
-        """Findings in reading order: file-level first, then by sheet, row and column."""
+        """Findings in reading order: file-level first, then sheet by sheet in the workbook's
+        tab order (missing sheets last, in the template's order), then by row and column."""
+        rank: dict[str, int] = {}
+        for name in [*self.sheet_order, *(form.sheet for form in FORMS)]:
+            rank.setdefault(name, len(rank))
         return sorted(
             self.findings,
             key=lambda f: (
                 f.sheet is not None,
+                rank.get(f.sheet, len(rank)) if f.sheet else -1,
                 f.sheet or "",
                 f.row or 0,
                 column_index(_letters(f.cell)) if f.cell else -1,

@@ -58,8 +58,8 @@ CATALOG: dict[str, RuleText] = {
     ),
     "required": RuleText(
         E,
-        "“{column}”为必填项，请填写",
-        "'{column}' is required; please fill it in",
+        "“{column}”为必填项{because}，请填写",
+        "'{column}' is required{because_en}; please fill it in",
     ),
     "type": RuleText(
         E,
@@ -78,8 +78,9 @@ CATALOG: dict[str, RuleText] = {
     ),
     "uscc_checksum": RuleText(
         E,
-        "统一社会信用代码“{value}”校验位错误（应为 {expected}），请按营业执照核对",
-        "USCC '{value}' has a wrong check digit (expected {expected})",
+        "统一社会信用代码“{value}”校验不通过（有字符抄错），请对照营业执照逐位核对全部 18 位",
+        "USCC '{value}' fails its check (a character is mistyped); compare all 18 characters "
+        "with the business licence",
     ),
     "phone": RuleText(
         E,
@@ -144,12 +145,13 @@ CATALOG: dict[str, RuleText] = {
     "tier_unsupported": RuleText(
         W,
         "登记等级“{recorded}”高于计算等级“{computed}”，需认定依据：{reason}",
-        "Recorded tier '{recorded}' is above the computed '{computed}'; evidence needed: {reason}",
+        "Recorded tier '{recorded}' is above the computed '{computed}'; evidence needed: "
+        "{reason_en}",
     ),
     "tier_upgrade": RuleText(
         INFO,
         "建议升级：计算等级“{computed}”高于登记等级“{recorded}”（{reason}）{note}",
-        "Upgrade suggested: computed '{computed}' is above recorded '{recorded}' ({reason})",
+        "Upgrade suggested: computed '{computed}' is above recorded '{recorded}' ({reason_en})",
     ),
 }
 

@@ -90,7 +90,7 @@ def read_arriving(file: str, names: list[str], sheets: Iterator[RawSheet]) -> Su
         form = FORM_BY_NAME[norm_name(name)]
         if form.id not in done or order[done[form.id][0]] < order[name]:
             done[form.id] = name, _read_sheet(file, form, spare[name])
-    sub = Submission(file=file, sheets={})
+    sub = Submission(file=file, sheets={}, sheet_order=list(names))
     for form in FORMS:
         if form.id not in done:
             sub.findings.append(Finding("missing_sheet", file, sheet=form.sheet))
@@ -184,7 +184,9 @@ def _read_table(file: str, form: Form, sheet: RawSheet) -> tuple[SheetData, list
                     "unknown_column",
                     file,
                     sheet=sheet.name,
+                    row=h + 1,
                     column=display(text) or "（无表头）",
+                    cell=f"{letter}{h + 1}",  # the header cell: where the user looks and fixes
                     params={"letter": letter},
                 )
             )

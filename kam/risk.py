@@ -279,6 +279,7 @@ def _result(cust: pd.DataFrame, hits: pd.DataFrame) -> RiskResult:
         {
             "uscc": cust["uscc"].to_numpy(object),
             "name": cust["name"].to_numpy(object),
+            "unit": cust["unit"].to_numpy(object) if "unit" in cust else None,  # 责任单位
             "level": np.array(rr.LEVEL_OF_RANK, dtype=object)[rank],
             "reasons": pd.Series(reasons, dtype=object).to_numpy(),
         },

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kam.errors import RulesFileError
+from kam.rules_errors import toml_problem, validation_problems
 
 
 class _Strict(BaseModel):
@@ -126,12 +127,11 @@ def load_rules(path: Path | None = None) -> Rules:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise RulesFileError(f"找不到规则文件 {path}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RulesFileError(f"规则文件 {path} 不是有效的 TOML：{exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesFileError(toml_problem(Path(path), exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise RulesFileError(f"规则文件 {path} 不是 UTF-8 文本，请用 UTF-8 编码另存") from exc
     try:
         return Rules.model_validate(data)
     except ValidationError as exc:
-        problems = "；".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise RulesFileError(f"规则文件 {path} 有误：{problems}") from exc
+        raise RulesFileError(validation_problems(Path(path), exc, Rules)) from exc

@@ -115,6 +115,7 @@ class Submission:
     findings: list[Finding] = field(default_factory=list)
     unknown_sheets: list[str] = field(default_factory=list)
     skipped_sheets: list[str] = field(default_factory=list)  # Excel 4.0 macro sheets, not read
+    sheet_order: list[str] = field(default_factory=list)  # the workbook's tabs, in tab order
 
     def info(self, field_id: str) -> Any:
         """A value of the 报送信息 sheet (typed), or None."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,9 @@ DATA_ROWS = 5000
 CREATED = dt.datetime(2026, 1, 1)
 """Fixed document date: the same inputs always give the same bytes (reproducible template)."""
 COMPUTED_NOTE = "自动计算，勿填"
+INSTRUCTION_WIDTH = 66  # characters: the 填报说明 column, printed one page wide
+PRINT_ROWS = 20
+"""Empty rows a blank table prints under its header (a filled one prints its rows)."""
 
 # Text format keeps leading zeros, 18-digit codes and phone numbers exactly as typed.
 _TEXT_KINDS = frozenset({Kind.TEXT, Kind.USCC, Kind.PHONE, Kind.EMAIL, Kind.QUARTER})
@@ -100,12 +104,24 @@ class _Styles:
         return None
 
 
-def write_template(out_dir: Path, rules: Rules | None = None) -> list[Path]:
-    """Writes the blank template into out_dir (the blank register joins later) and returns
-    the paths."""
+def write_template(out_dir: Path, rules: Rules | None = None, force: bool = False) -> list[Path]:
+    """Writes the blank template into out_dir and returns the paths; an existing file is kept
+    and the template goes to the first free `name(2).xlsx` name unless `force`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [write_submission(out_dir / TEMPLATE_FILENAME, rules=rules)]
+    target = out_dir / TEMPLATE_FILENAME
+    return [write_submission(target if force else free_name(target), rules=rules)]
+
+
+def free_name(path: Path) -> Path:
+    """`path` when no file has that name, else `stem(2).suffix`, `stem(3).suffix`, ... (the way
+    Windows Explorer names copies, so users recognise it)."""
+    n = 1
+    candidate = path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}({n}){path.suffix}")
+    return candidate
 
 
 def write_submission(
@@ -234,6 +250,10 @@ def _write_table(
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(rows.header)
+    # The validation and formulas reach 5000 rows; printing them all gave 68 blank pages.
+    ws.print_area(0, 0, rows.header + max(len(data), PRINT_ROWS), last_col)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer(f"&C{form.sheet}  第 &P 页，共 &N 页")
 
 
 def _write_tier_formulas(
@@ -258,6 +278,10 @@ def _write_tier_formulas(
 
 def _write_info(ws: Worksheet, st: _Styles, info: Mapping[str, object]) -> None:
     """报送信息: labels in A, values in B, one row per INFO field from row 1."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 1)
+    ws.print_area(0, 0, len(INFO.fields) - 1, 2)
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, max(f.width for f in INFO.fields))
     ws.set_column(2, 2, 40)
@@ -353,10 +377,21 @@ def instructions(rules: Rules) -> list[tuple[str, str]]:
 
 
 def _write_instructions(ws: Worksheet, st: _Styles, rules: Rules) -> None:
-    ws.set_column(0, 0, 110, st.wrap)
+    ws.set_column(0, 0, INSTRUCTION_WIDTH, st.wrap)
     ws.set_tab_color("#C00000")
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)  # 66 characters: fits A4 portrait unscaled (LibreOffice too)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.set_footer("&C填报说明  第 &P 页，共 &N 页")
     style = {"title": st.title, "section": st.section, "text": st.wrap}
     for r, (kind, text) in enumerate(instructions(rules)):
         ws.write_string(r, 0, text, style[kind])
+        if kind == "text":  # xlsxwriter cannot size wrapped rows; too short, lines overlap
+            ws.set_row(r, 16 * _wrapped_lines(text, INSTRUCTION_WIDTH + 6))
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """How many lines `text` takes in a column `width` characters wide (CJK counts 2)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return max(1, -(-used // width))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from kam.errors import UsageError
 from kam.forms import CONTRACTS, ROSTER
+from kam.reason_en import reason_en
 from kam.rules import Rules
 from kam.submission import Submission
 from kam.tiers import check_tiers, compute_tiers
@@ -21,9 +23,12 @@ class TierReport:
 
     as_of: dt.date
     customers: pd.DataFrame  # key, name, recorded, computed, check, reason; index = sheet row
+    numbering: str = "行"  # what the index is: the sheet row, or a register's 序号
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str = "zh") -> dict[str, Any]:
         rows = self.customers.astype(object).where(self.customers.notna(), None)
+        if lang == "en":
+            rows["reason"] = rows["reason"].map(reason_en)
         return {"as_of": self.as_of.isoformat(), "customers": rows.to_dict(orient="records")}
 
 
@@ -41,7 +46,32 @@ def tier_submission(sub: Submission, as_of: dt.date | None, rules: Rules) -> Tie
         if contracts is not None
         else pd.DataFrame({f.id: [] for f in CONTRACTS.data_fields})
     )
-    frame = roster.frame
+    return TierReport(as_of, _customers(roster.frame, deals, as_of, rules))
+
+
+def tier_register(path: Path, as_of: dt.date | None, rules: Rules) -> TierReport:
+    """The same over a register: every register customer and every merged contract."""
+    from kam.register.assess import register_as_of, unique_contracts
+    from kam.register.owners import resolve
+    from kam.register.previous import read_previous
+
+    prev = read_previous(path)
+    if not prev.exists:
+        raise UsageError(f"{path} 不是已有的集团大客户名录，请先运行 kam merge")
+    view = resolve(prev.tables["roster"]).view.reset_index(drop=True)
+    view.index = view.index + 1
+    as_of = as_of or register_as_of(view)
+    if as_of is None:
+        raise UsageError(f"{path} 中没有可识别的报送季度，请用 --as-of YYYY-MM-DD 指定评价日期")
+    deals = unique_contracts(prev.tables["contracts"])
+    frame = view[[f.id for f in ROSTER.data_fields]]
+    return TierReport(as_of, _customers(frame, deals, as_of, rules), numbering="序号")
+
+
+def _customers(
+    frame: pd.DataFrame, deals: pd.DataFrame, as_of: dt.date, rules: Rules
+) -> pd.DataFrame:
+    """One row per roster customer: key, name, recorded, computed, check, reason."""
     result = compute_tiers(frame, deals, as_of, rules.tier)
     customers = pd.DataFrame(
         {
@@ -54,4 +84,4 @@ def tier_submission(sub: Submission, as_of: dt.date | None, rules: Rules) -> Tie
         },
         index=frame.index,
     )
-    return TierReport(as_of, customers)
+    return customers

@@ -49,7 +49,12 @@ class ValidateSettings:
 
 def validate_submission(sub: Submission, settings: ValidateSettings = ValidateSettings()) -> Report:
     """Every finding of the reader and of every rule; never stops at the first one."""
-    report = Report(file=sub.file, findings=list(sub.findings), skipped_sheets=sub.skipped_sheets)
+    report = Report(
+        file=sub.file,
+        findings=list(sub.findings),
+        skipped_sheets=sub.skipped_sheets,
+        sheet_order=sub.sheet_order,
+    )
     ctx = settings.context(sub)
     rows = sum(len(data) for data in sub.sheets.values())
     if _FORK is None or rows < settings.parallel_rows:
@@ -117,4 +122,21 @@ def validate_file(path: Path, settings: ValidateSettings = ValidateSettings()) -
     except UnreadableFileError as exc:
         exc.file = str(path)
         return unreadable_report(exc)
-    return validate_submission(sub, settings)
+    report = validate_submission(sub, settings)
+    quote_formulas(report, Path(path))
+    return report
+
+
+def quote_formulas(report: Report, path: Path) -> None:
+    """formula_in_data messages quote the formula itself (`=SUM(1,1)`), not its cached value."""
+    from kam.io.formula_text import formula_texts
+
+    hits = [f for f in report.findings if f.rule == formula_in_data.RULE and f.cell and f.sheet]
+    wanted: dict[str, list[str]] = {}
+    for f in hits:
+        wanted.setdefault(f.sheet, []).append(f.cell)  # type: ignore[arg-type]
+    texts = formula_texts(path, wanted)
+    for f in hits:
+        text = texts.get((f.sheet, f.cell))  # type: ignore[arg-type]
+        if text is not None:
+            f.params["value"] = text

@@ -99,14 +99,14 @@ def test_annotated_copy_marks_cells_and_lists_findings(src: Path, tmp_path: Path
     res = wb[RESULTS_SHEET]
     assert wb.active.title == RESULTS_SHEET
     assert "错误 3 个，警告 1 个，提示 1 个" in res["A1"].value
-    assert [c.value for c in res[2]] == ["工作表", "单元格", "规则", "级别", "说明"]
+    assert [c.value for c in res[2]] == ["工作表", "单元格", "规则", "级别", "说明", "规则编号"]
     rows = [[c.value for c in r] for r in res.iter_rows(min_row=3)]
     assert len(rows) == len(result.report.findings) == 5
-    missing = next(r for r in range(3, res.max_row + 1) if res.cell(r, 3).value == "missing_sheet")
-    assert [c.value for c in res[missing]][:4] == ["风险分析报告", None, "missing_sheet", "错误"]
+    missing = next(r for r in range(3, res.max_row + 1) if res.cell(r, 6).value == "missing_sheet")
+    assert [c.value for c in res[missing]][:4] == ["风险分析报告", None, "缺少工作表", "错误"]
     assert res.cell(missing, 2).hyperlink is None  # no such sheet to link to
     linked = {
-        res.cell(r, 2).hyperlink.location: res.cell(r, 3).value
+        res.cell(r, 2).hyperlink.location: res.cell(r, 6).value
         for r in range(3, res.max_row + 1)
         if r != missing
     }

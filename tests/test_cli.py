@@ -15,13 +15,16 @@ from kam.template import Layout, write_submission
 SMALL = Layout(data_rows=10)
 
 
-def kam(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def kam(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kam", *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
         cwd=cwd,
+        env=env,
         timeout=180,
     )
 

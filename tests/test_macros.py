@@ -40,7 +40,8 @@ def test_validate_button_marks_lists_and_reports(tmp_path: Path) -> None:
     assert cell.fill.fgColor.rgb.endswith(MARK_COLORS[Severity.ERROR])
     assert "私营企业" in cell.comment.text
     results = book.wb[RESULTS_SHEET]
-    assert results["C3"].value == "enum" and results["B3"].hyperlink.location.endswith("!C2")
+    assert (results["C3"].value, results["F3"].value) == ("选项不符", "enum")
+    assert results["B3"].hyperlink.location.endswith("!C2")
 
     book.save_as(tmp_path / "marked.xlsx")
     again = OpenpyxlBook.open(tmp_path / "marked.xlsx")

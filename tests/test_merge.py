@@ -486,7 +486,7 @@ def test_risk_and_tier_changes_between_merges(tmp_path: Path) -> None:
     second = run(tmp_path, inbox)
     (row,) = sheet_rows(second.register, REG_ROSTER.sheet)
     assert row["计算等级"] == "分公司级" and row["风险等级"] == "高"
-    assert "overdue_payment" in row["风险原因"]
+    assert "逾期付款" in row["风险原因"]  # the rule by its Chinese name
     risks = sheet_rows(second.register, "风险清单")
     top = risks[0]
     assert (top["统一社会信用代码"], top["规则"], top["风险等级"]) == (key, "overdue_payment", "高")

@@ -65,7 +65,7 @@ def test_headers_renamed_reordered_and_extra_columns(tmp_path: Path) -> None:
 
     path = edit(src, tmp_path / "drift.xlsx", CONTRACTS.sheet, drift)
     report = validate_file(path, SETTINGS)
-    assert rules_at(report, "unknown_column") == [("合同台账", None)]
+    assert rules_at(report, "unknown_column") == [("合同台账", "L1")]  # its header cell
     assert rules_at(report, "normalized") == [("合同台账", "E1")]
     assert report.ok, [f.to_json() for f in report.findings]
     sub = read_book(load_raw(path))

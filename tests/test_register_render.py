@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pytest
 from builders import INFO_OK, card_row, contract_row, roster_row
 
 from kam.register.columns import REG_ROSTER, REGISTER_FILENAME
@@ -23,6 +24,8 @@ from kam.template import Layout, write_submission
 from kam.uscc import make_uscc
 
 HIGH, MEDIUM, LOW = make_uscc(31), make_uscc(32), make_uscc(33)
+
+pytestmark = pytest.mark.libreoffice
 
 
 def rgb(hex_colour: str) -> np.ndarray:
@@ -50,7 +53,8 @@ def render_pages(xlsx: Path, work: Path, first: int = 1, last: int = 1) -> list[
     )
     pdf = work / (xlsx.stem + ".pdf")
     subprocess.run(
-        ["pdftoppm", "-r", "50", "-f", str(first), "-l", str(last), str(pdf), str(work / "page")],
+        # 100 dpi: the register prints fit to one page wide, so its rows are small
+        ["pdftoppm", "-r", "100", "-f", str(first), "-l", str(last), str(pdf), str(work / "page")],
         check=True,
         timeout=120,
     )
@@ -162,7 +166,7 @@ def test_values_that_fired_a_rule_are_painted_and_explained(tmp_path: Path) -> N
     header = CONTRACTS["overdue_days"].header  # printed on the page holding that column
     page = next(i for i, t in enumerate(text, start=1) if header in t)
     subprocess.run(
-        ["pdftoppm", "-r", "50", "-f", str(page), "-l", str(page), str(pdf), str(tmp_path / "c")],
+        ["pdftoppm", "-r", "100", "-f", str(page), "-l", str(page), str(pdf), str(tmp_path / "c")],
         check=True,
         timeout=120,
     )

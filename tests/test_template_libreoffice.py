@@ -32,6 +32,8 @@ from kam.rules import load_rules
 from kam.template import INSTRUCTIONS_SHEET, TEMPLATE_FILENAME, Layout, write_submission
 from kam.tier_report import tier_submission
 
+pytestmark = pytest.mark.libreoffice
+
 SOFFICE = shutil.which("soffice") or "soffice"
 TIMEOUT = 300  # seconds; a cold LibreOffice start on a busy machine is slow
 

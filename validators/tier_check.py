@@ -9,6 +9,7 @@ import pandas as pd
 from kam.checks import CheckContext
 from kam.findings import Finding
 from kam.forms import CONTRACTS, ROSTER, TIER
+from kam.reason_en import reason_en
 from kam.tiers import check_tiers, compute_tiers
 
 UNSUPPORTED, UPGRADE = "tier_unsupported", "tier_upgrade"
@@ -32,6 +33,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             "recorded": recorded,
             "computed": computed,
             "reason": reason,
+            "reason_en": reason_en(reason),
             "note": "；升级为集团级须报集团审批" if computed == GROUP_TIER else "",
         }
         for row, recorded, computed, reason in zip(

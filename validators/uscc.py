@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from kam.checks import CheckContext
 from kam.findings import Finding
 from kam.forms import Kind
-from kam.uscc import uscc_check_char, uscc_problem
+from kam.uscc import uscc_problem
 
 FORMAT, CHECKSUM = "uscc_format", "uscc_checksum"
 
@@ -18,7 +18,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         values = data.frame[f.id]
         present = ctx.valid(data, f.id)
         bad_format = present & ~well_formed
-        bad_sum = well_formed & ~checksum_ok
+        bad_sum = present & well_formed & ~checksum_ok  # a code stored as a number: `type` alone
         yield from data.emit(
             ctx.file,
             FORMAT,
@@ -26,13 +26,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             bad_format,
             per_row=lambda row, v=values: _reason(str(v.at[row])),
         )
-        yield from data.emit(
-            ctx.file,
-            CHECKSUM,
-            f.id,
-            bad_sum,
-            per_row=lambda row, v=values: {"expected": uscc_check_char(str(v.at[row])[:17])},
-        )
+        # The expected check character is not shown: users would type it over a mistake
+        # elsewhere in the code, which the check then no longer catches.
+        yield from data.emit(ctx.file, CHECKSUM, f.id, bad_sum)
 
 
 def _reason(code: str) -> dict[str, str]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from kam.cli import render
 from kam.cli.addin_cmd import addin_app
+from kam.cli.zh import ChineseCommand, ChineseGroup, usage_error, use_chinese_panels
 from kam.errors import KamError, UsageError
 from kam.rules import Rules, load_rules, user_rules
 from kam.validate import ValidateSettings, validate_file
@@ -20,28 +22,72 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 
+use_chinese_panels()
 app = typer.Typer(
+    cls=ChineseGroup,
     add_completion=False,
     no_args_is_help=True,
     help="KAM 大客户管理：模板、校验、分级、风险与集团名录合并（key-account management）。",
 )
 
-app.add_typer(addin_app, name="addin")
+app.add_typer(addin_app, name="addin", cls=ChineseGroup)
 
 
 class State:
     """Options shared by every command."""
 
-    lang: str = os.environ.get("KAM_LANG", "zh")
+    lang: str = "zh"
+
+
+LANGS = ("zh", "en")
+
+
+def language(value: str, source: str) -> str:
+    """zh or en from --lang or KAM_LANG (zh-CN, en_US and the like too); else a UsageError."""
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    if code not in LANGS:
+        raise UsageError(f"未知语言“{value}”（{source}）：只能是 zh（中文）或 en（English）")
+    return code
+
+
+def take_lang(args: list[str]) -> list[str]:
+    """Set State.lang from --lang anywhere on the line (before or after the command), else
+    from $KAM_LANG; return the other arguments."""
+    rest: list[str] = []
+    chosen = None
+    items = iter(args)
+    for arg in items:
+        if arg == "--":
+            rest += [arg, *items]
+            break
+        if arg == "--lang":
+            chosen = next(items, None)
+            if chosen is None:
+                raise UsageError("--lang 需要一个值：zh 或 en")
+        elif arg.startswith("--lang="):
+            chosen = arg.removeprefix("--lang=")
+        else:
+            rest.append(arg)
+    if chosen is not None:
+        State.lang = language(chosen, "--lang")
+    elif os.environ.get("KAM_LANG", "").strip():
+        State.lang = language(os.environ["KAM_LANG"], "环境变量 KAM_LANG")
+    return rest
 
 
 @app.callback()
 def _options(
     lang: Annotated[
-        str, typer.Option("--lang", help="消息语言 zh 或 en（也可设环境变量 KAM_LANG）")
-    ] = State.lang,
+        str | None,
+        typer.Option(
+            "--lang",
+            help="消息语言 zh 或 en，可写在命令前或命令后（也可设环境变量 KAM_LANG）",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    State.lang = "en" if lang.lower().startswith("en") else "zh"
+    if lang is not None:  # main() takes --lang off the line first; this serves direct callers
+        State.lang = language(lang, "--lang")
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="只在标准输出打印一个 JSON 文档")]
@@ -71,17 +117,22 @@ def rules_from(path: Path | None) -> Rules:
     return load_rules(path) if path else user_rules()
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def template(
     out: Annotated[Path, typer.Option("--out", help="输出目录")] = Path("."),
+    force: Annotated[
+        bool, typer.Option("--force", help="覆盖已有的同名模板（缺省另存为“…(2).xlsx”）")
+    ] = False,
 ) -> None:
-    """写出空白的分公司季度报送模板（和空白集团名录）。"""
+    """写出空白的分公司季度报送模板（和空白集团名录）；从不覆盖已有文件，除非 --force。"""
     from kam.register.columns import REGISTER_FILENAME
     from kam.register.writer import write_blank_register
-    from kam.template import write_template
+    from kam.template import TEMPLATE_FILENAME, write_template
 
     out.mkdir(parents=True, exist_ok=True)
-    for path in write_template(out):
+    for path in write_template(out, force=force):
+        if path.name != TEMPLATE_FILENAME:
+            render.out.print(f"已有 {out / TEMPLATE_FILENAME}，未改动（覆盖请加 --force）")
         render.out.print(f"已写出 {path}")
     register = out / REGISTER_FILENAME
     if register.exists():  # a real register: never replace it with a blank one
@@ -90,7 +141,7 @@ def template(
         render.out.print(f"已写出 {write_blank_register(register)}")
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def validate(
     file: Annotated[Path, typer.Argument(help="要校验的报送工作簿")],
     json: JsonOpt = False,
@@ -102,6 +153,11 @@ def validate(
 ) -> None:
     """校验一个报送工作簿，列出每个问题及其单元格。"""
     settings = ValidateSettings(today=parse_date(today, "--today"), rules=rules_from(rules))
+    if looks_like_register(file):
+        raise UsageError(
+            f"{file} 是集团大客户名录，不是分公司报送文件；名录请用 kam risk（风险）、"
+            "kam tier（等级）或 kam kpi（考核）查看"
+        )
     if annotate is not None:
         from kam.annotate import annotate_file
 
@@ -122,7 +178,7 @@ def validate(
     raise typer.Exit(EXIT_OK if report.ok else EXIT_DATA_ERRORS)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def merge(
     inbox: Annotated[Path, typer.Argument(help="本季度各分公司报送文件所在文件夹")],
     register: Annotated[
@@ -173,27 +229,31 @@ def read_branches(path: Path | None) -> tuple[str, ...]:
     return tuple(x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#"))
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def tier(
-    file: Annotated[Path, typer.Argument(help="报送工作簿")],
+    file: Annotated[Path, typer.Argument(help="报送工作簿或集团大客户名录")],
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="评价日期 YYYY-MM-DD，缺省为报送季度末")
+        str | None, typer.Option("--as-of", help="评价日期 YYYY-MM-DD，缺省为（最新）报送季度末")
     ] = None,
     rules: RulesOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """按合同台账计算名录中每个客户的等级、依据，并与登记等级核对。"""
-    from kam.tier_report import tier_submission
+    from kam.tier_report import tier_register, tier_submission
 
-    result = tier_submission(read_submission(file), parse_date(as_of, "--as-of"), rules_from(rules))
+    when, settings = parse_date(as_of, "--as-of"), rules_from(rules)
+    if is_register(file):
+        result = tier_register(file, when, settings)
+    else:
+        result = tier_submission(read_submission(file), when, settings)
     if json:
-        render.print_json(result.to_json())
+        render.print_json(result.to_json(State.lang))
     else:
         render.tier_table(result, State.lang)
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def risk(
     file: Annotated[Path, typer.Argument(help="报送工作簿或集团大客户名录")],
     as_of: Annotated[
@@ -228,7 +288,7 @@ def risk(
     if json:
         render.print_json(doc)
     else:
-        render.risk_table(result, when)
+        render.risk_table(result, when, State.lang)
         if apply:
             render.out.print(f"已更新 {file} 的风险列、风险清单与底色（旧版本保存在 history/）")
     raise typer.Exit(EXIT_OK)
@@ -243,13 +303,21 @@ def is_register(path: Path) -> bool:
     return any(part.name == REG_ROSTER.sheet for part in sniff(path, DEFAULT_LIMITS).sheets)
 
 
+def looks_like_register(path: Path) -> bool:
+    """is_register, False for a file that cannot be read (validate reports it in its own way)."""
+    try:
+        return path.is_file() and is_register(path)
+    except KamError:
+        return False
+
+
 def read_submission(path: Path) -> Submission:
     from kam.reader import read_file
 
     return read_file(path)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def demo(
     dir: Annotated[Path, typer.Option("--dir", help="示例数据与结果的目录")] = Path("kam-demo"),
 ) -> None:
@@ -265,14 +333,48 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: only here do kam's exceptions become a message and exit code 2."""
-    from kam.cli.failures import fail, kam_error_code, os_error_text
+    """Entry point: only here do kam's exceptions and OS errors become a message and exit 2.
+
+    With --json anywhere on the line, a run that cannot be done still prints one JSON
+    document, `{"error": {"code", "message"}}`, for every command (usage errors included).
+    """
+    from kam.cli.failures import os_error_text
+
+    as_json = "--json" in sys.argv[1:]
+
+    def cannot_run(code: str, message: str) -> NoReturn:
+        if as_json:
+            render.print_json(render.error_document(code, message))
+        else:
+            render.failure(message, State.lang)
+        raise SystemExit(EXIT_CANNOT_RUN)
 
     try:
-        app(standalone_mode=True)
+        code = app(args=take_lang(sys.argv[1:]), standalone_mode=False, prog_name="kam")
+    except typer.TyperException as exc:  # bad option, missing argument (found while parsing)
+        said = exc.format_message()
+        if not said.strip():  # no command given: typer has printed the help
+            raise SystemExit(EXIT_CANNOT_RUN) from None
+        english = f"{said} (see: kam --help)"
+        cannot_run("usage", english if State.lang == "en" else usage_error(said))
+    except typer.Abort:
+        raise SystemExit(1) from None
     except KamError as exc:
-        fail(kam_error_code(exc), str(exc))
-        raise SystemExit(EXIT_CANNOT_RUN) from None
+        cannot_run(error_code(exc), str(exc))
     except OSError as exc:  # permission, missing folder, read-only or full disk: never a traceback
-        fail(*os_error_text(exc, State.lang))
-        raise SystemExit(EXIT_CANNOT_RUN) from None
+        cannot_run(*os_error_text(exc, State.lang))
+    raise SystemExit(code if isinstance(code, int) else EXIT_OK)
+
+
+def error_code(exc: KamError) -> str:
+    """The stable `error.code` of a run that could not be done."""
+    from kam.errors import LockHeldError, RegisterWriteError, RulesFileError, UnreadableFileError
+
+    codes = {
+        UnreadableFileError: "unreadable",
+        RulesFileError: "rules_file",
+        LockHeldError: "lock_held",
+        RegisterWriteError: "write_failed",
+        UsageError: "usage",
+    }
+    return next((code for kind, code in codes.items() if isinstance(exc, kind)), "cannot_run")

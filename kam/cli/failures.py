@@ -1,11 +1,7 @@
-"""Runs that could not be done (exit 2): OS errors and kam's own, as a message or JSON."""
+"""Runs that could not be done (exit 2): an OS error told in our words, path, cause and fix."""
 
 from __future__ import annotations
 
-import sys
-
-from kam.cli import render
-from kam.errors import KamError, LockHeldError
 from kam.fs import TMP_PREFIX, os_cause
 
 
@@ -22,15 +18,3 @@ def os_error_text(exc: OSError, lang: str = "zh") -> tuple[str, str]:
         )
     where = " → ".join(paths) or "文件"
     return cause.code, f"无法访问 {where}：{cause.zh}。{cause.advice}"
-
-
-def kam_error_code(exc: KamError) -> str:
-    return "lock_held" if isinstance(exc, LockHeldError) else "cannot_run"
-
-
-def fail(code: str, message: str) -> None:
-    """Say why the run could not be done: the JSON error document under --json, else red."""
-    if "--json" in sys.argv[1:]:
-        render.print_json({"error": {"code": code, "message": message}})
-    else:
-        render.failure(message)

@@ -8,12 +8,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from kam.findings import Report
 from kam.messages import Severity
+from kam.reason_en import reason_en
+from kam.rule_names import rule_name
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -79,18 +83,17 @@ def report(rep: Report, lang: str = "zh") -> None:
     for f in rep.sorted():
         groups.setdefault(f.sheet or label("file_level", lang), []).append(f)
     for sheet, findings in groups.items():
-        table = Table(title=sheet, title_justify="left", show_lines=False)
-        for key in ("cell", "severity", "rule", "message"):
-            table.add_column(label(key, lang), overflow="fold")
-        for f in findings:
-            style = SEVERITY_STYLE[f.level]
-            table.add_row(
+        rows = [
+            [
                 f.cell or "",
-                f"[{style}]{label(f.level, lang)}[/]",
-                f.rule,
+                f"[{SEVERITY_STYLE[f.level]}]{label(f.level, lang)}[/]",
+                rule_name(f.rule, lang),
                 f.message(lang),
-            )
-        out.print(table)
+            ]
+            for f in findings
+        ]
+        headers = [label(key, lang) for key in ("cell", "severity", "rule", "message")]
+        show_table(sheet, headers, rows)
     if rep.skipped_sheets:
         names = "、".join(rep.skipped_sheets)
         out.print(f"[yellow]未读取[/] Excel 4.0 宏表：{names}（宏表不是报送数据）")
@@ -103,17 +106,66 @@ def report(rep: Report, lang: str = "zh") -> None:
 
 def simple_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """A plain table (summaries of demo, tier and merge runs)."""
-    table = Table(title=title, title_justify="left")
-    for h in headers:
-        table.add_column(h, overflow="fold")
+    show_table(title, headers, [[blank_or_text(v) for v in row] for row in rows])
+
+
+ATOMIC = 20  # cells: a column no wider than this (codes, dates, tiers) is never wrapped
+TEXT_MIN = 30  # cells a text column needs to read well; with less the rows become a list
+
+
+def show_table(title: str, headers: Sequence[str], rows: list[list[str]]) -> None:
+    """A table when it fits the terminal with codes unbroken; else one block per row.
+
+    At 80 columns (and piped, where rich assumes 80) a wide table would break 18-character
+    codes and leave two-character fragments; the list form wraps only its text lines.
+    """
+    natural = [max([cell_len(h)] + [_width(row[c]) for row in rows]) for c, h in enumerate(headers)]
+    atomic = [w <= ATOMIC for w in natural]
+    spare = (
+        out.width
+        - (3 * len(headers) + 1)
+        - sum(w for w, a in zip(natural, atomic, strict=True) if a)
+    )
+    texts = [w for w, a in zip(natural, atomic, strict=True) if not a]
+    if not texts or (spare >= 0 and spare // len(texts) >= min(TEXT_MIN, max(texts))):
+        table = Table(title=title, title_justify="left")
+        for h, w, a in zip(headers, natural, atomic, strict=True):
+            table.add_column(h, no_wrap=a, min_width=w if a else None, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        return
+    out.print(f"[bold]{title}[/]", soft_wrap=True)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    out.print(table)
+        head = "  ".join(f"{h}：{v}" for h, v in zip(headers[:2], row[:2], strict=True) if v)
+        out.print("· " + head, soft_wrap=True)
+        for h, v in zip(headers[2:], row[2:], strict=True):
+            if v:
+                out.print(f"    {h}：" + v.replace("\n", "\n      "), soft_wrap=True)
 
 
-def failure(message: str) -> None:
-    """A message for a run that could not be done (exit code 2)."""
-    err.print(f"[bold red]无法执行[/]：{message}")
+def _width(value: str) -> int:
+    """Display cells of a value's widest line (rich markup not counted)."""
+    return max((cell_len(line) for line in Text.from_markup(value).plain.split("\n")), default=0)
+
+
+def blank_or_text(value: object) -> str:
+    """A table cell: empty for None and NaN (a formula cell with no value), never "nan"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def error_document(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The --json document of a run that could not be done (exit code 2)."""
+    return {"error": {"code": code, "message": message}}
+
+
+def failure(message: str, lang: str = "zh") -> None:
+    """A message for a run that could not be done (exit code 2); one line, never hard-wrapped
+    (it may go to a log file)."""
+    head = "Cannot run" if lang == "en" else "无法执行"
+    err.print(f"[bold red]{head}[/]{': ' if lang == 'en' else '：'}{message}", soft_wrap=True)
 
 
 CHECK_TEXT = {"ok": "一致", "tier_unsupported": "需认定依据", "tier_upgrade": "建议升级"}
@@ -129,13 +181,21 @@ def tier_table(result: TierReport, lang: str = "zh") -> None:
             c["recorded"],
             c["computed"],
             c["check"] if lang == "en" else CHECK_TEXT.get(c["check"], c["check"]),
-            c["reason"],
+            reason_en(c["reason"]) if lang == "en" else c["reason"],
         ]
         for row, c in result.customers.iterrows()
     ]
     simple_table(
         f"评价日期 {result.as_of.isoformat()}",
-        ["行", "统一社会信用代码", "客户名称", "登记等级", "计算等级", "核对", "等级依据"],
+        [
+            result.numbering,
+            "统一社会信用代码",
+            "客户名称",
+            "登记等级",
+            "计算等级",
+            "核对",
+            "等级依据",
+        ],
         rows,
     )
 
@@ -143,10 +203,12 @@ def tier_table(result: TierReport, lang: str = "zh") -> None:
 LEVEL_STYLE = {"高": "bold white on red", "中": "black on dark_orange", "低": "black on yellow"}
 
 
-def risk_table(result: RiskResult, as_of: dt.date) -> None:
+def risk_table(result: RiskResult, as_of: dt.date, lang: str = "zh") -> None:
     """Customers under a bankruptcy warning first, then every customer with a risk."""
     if result.bankrupt:
-        out.print(f"[bold white on red] 紧急预警：破产征兆 [/] {'、'.join(result.bankrupt)}")
+        out.print(
+            f"[bold white on red] 紧急预警：破产征兆 [/] {bankrupt_names(result)}", soft_wrap=True
+        )
     risky = result.customers[result.customers["level"] != "无"]
     order = risky["level"].map({"高": 0, "中": 1, "低": 2}).sort_values(kind="stable").index
     rows = [
@@ -154,7 +216,9 @@ def risk_table(result: RiskResult, as_of: dt.date) -> None:
             risky.at[i, "uscc"],
             risky.at[i, "name"],
             f"[{LEVEL_STYLE[risky.at[i, 'level']]}]{risky.at[i, 'level']}[/]",
-            "\n".join(f"{r.rule}（{r.level}）{r.detail}" for r in risky.at[i, "reasons"]),
+            "\n".join(
+                f"{rule_name(r.rule, lang)}（{r.level}）{r.detail}" for r in risky.at[i, "reasons"]
+            ),
         ]
         for i in order
     ]
@@ -166,11 +230,23 @@ def risk_table(result: RiskResult, as_of: dt.date) -> None:
     )
 
 
+def bankrupt_names(result: RiskResult) -> str:
+    """Each customer under a bankruptcy warning as 名称（责任单位，代码）."""
+    c = result.customers.drop_duplicates("uscc").set_index("uscc")
+    named = []
+    for key in result.bankrupt:
+        name = blank_or_text(c.at[key, "name"]) if key in c.index else ""
+        unit = blank_or_text(c.at[key, "unit"]) if key in c.index and "unit" in c else ""
+        named.append(f"{name}（{'，'.join(x for x in (unit, key) if x)}）" if name else key)
+    return "、".join(named)
+
+
 @contextmanager
 def merge_progress() -> Iterator[Callable[[Step], None]]:
     """A progress bar on stderr that moves one step per branch file read."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err) as bar:
+    # Piped to a log, a bar's last frame would be noise: it is shown on a terminal only.
+    with Progress(*columns, TimeElapsedColumn(), console=err, disable=not err.is_terminal) as bar:
         task = bar.add_task("合并中…", total=None)
 
         def update(step: Step) -> None:

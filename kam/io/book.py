@@ -20,6 +20,7 @@ from kam.findings import Finding
 from kam.io.raw import RawBook
 from kam.messages import Severity
 from kam.reader import HEADER_SCAN_ROWS, norm_name
+from kam.rule_names import rule_name
 
 RESULTS_SHEET = "校验结果"
 MARKS_SHEET = "_kam_marks"
@@ -34,7 +35,7 @@ LEVEL_TEXT: dict[str, dict[Severity, str]] = {
     "zh": {_ERR: "错误", _WARN: "警告", _INFO: "提示"},
     "en": {_ERR: "error", _WARN: "warning", _INFO: "info"},
 }
-RESULT_HEADERS = ("工作表", "单元格", "规则", "级别", "说明")
+RESULT_HEADERS = ("工作表", "单元格", "规则", "级别", "说明", "规则编号")
 MARK_HEADERS = ("工作表", "单元格", "原填充", "原批注")
 MACRO_SUFFIXES = frozenset({".xlsm", ".xltm"})
 FILE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm"})
@@ -112,10 +113,18 @@ def results_summary(findings: Sequence[Finding], file: str, lang: str = "zh") ->
 
 
 def result_rows(findings: Sequence[Finding], lang: str = "zh") -> list[list[str]]:
-    """One row per finding: 工作表, 单元格, 规则, 级别, 说明."""
+    """One row per finding: 工作表, 单元格, 规则 (its name), 级别, 说明, 规则编号 (the id)."""
     levels = LEVEL_TEXT.get(lang, LEVEL_TEXT["zh"])
     return [
-        [f.sheet or "", f.cell or "", f.rule, levels[f.level], f.message(lang)] for f in findings
+        [
+            f.sheet or "",
+            f.cell or "",
+            rule_name(f.rule, lang),
+            levels[f.level],
+            f.message(lang),
+            f.rule,
+        ]
+        for f in findings
     ]
 
 

@@ -269,11 +269,11 @@ class OpenpyxlBook:
                 link = ws.cell(r, 2)
                 link.hyperlink = Hyperlink(ref=link.coordinate, location=sheet_ref(f.sheet, f.cell))
                 link.font = Font(color="0563C1", underline="single")
-        for letter, width in zip("ABCDE", (16, 9, 18, 7, 90), strict=True):
+        for letter, width in zip("ABCDEF", (16, 9, 14, 7, 90, 18), strict=True):
             ws.column_dimensions[letter].width = width
         ws.freeze_panes = "A3"
         if findings:
-            ws.auto_filter.ref = f"A2:E{ws.max_row}"
+            ws.auto_filter.ref = f"A2:F{ws.max_row}"
         self._select(ws)
 
     def write_column(self, sheet: str, header: str, values: Mapping[int, object]) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 from kam.forms import CONTRACTS, ROSTER
 from kam.register.columns import RISK_LIST
 from kam.risk import RiskInput, assess
+from kam.rule_names import rule_name
 from kam.rules import Rules
 from kam.tiers import check_tiers, compute_tiers, quarter_end
 
@@ -71,7 +72,7 @@ def assess_register(
     result = assess(data, as_of, rules)
     view["risk_level"] = result.customers["level"]
     view["risk_reason"] = result.customers["reasons"].map(
-        lambda rs: "；".join(f"[{r.level}] {r.rule}：{r.detail}" for r in rs) or None
+        lambda rs: "；".join(f"[{r.level}] {rule_name(r.rule)}：{r.detail}" for r in rs) or None
     )
     hits = result.hits
     if hits.empty:
@@ -82,6 +83,7 @@ def assess_register(
             "name": hits["name"].to_numpy(object),
             "unit": view["unit"].reindex(hits["customer"]).to_numpy(object),
             "rule": hits["rule"].to_numpy(object),
+            "rule_name": hits["rule"].map(rule_name).to_numpy(object),
             "risk_level": hits["level"].to_numpy(object),
             "detail": hits["detail"].to_numpy(object),
         }

@@ -87,7 +87,15 @@ UNIT = Field("unit", "单位", width=20)
 RISK_LIST = Form(
     "risk_list",
     "风险清单",
-    (_KEY, _NAME, ROSTER["unit"], RULE, RISK_LEVEL_COL, Field("detail", "详情", width=60)),
+    (
+        _KEY,
+        _NAME,
+        ROSTER["unit"],
+        Field("rule_name", "风险规则", width=16),  # the rule's Chinese name; 规则 keeps the id
+        RULE,
+        RISK_LEVEL_COL,
+        Field("detail", "详情", width=60),
+    ),
     help="每个（客户，触发规则）一行，按风险等级排序",
 )
 

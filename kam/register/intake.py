@@ -30,7 +30,7 @@ from kam.messages import Severity
 from kam.reader import read_file
 from kam.rules import Rules
 from kam.submission import SheetData, Submission, display
-from kam.validate import ValidateSettings, validate_submission
+from kam.validate import ValidateSettings, quote_formulas, validate_submission
 
 EXCEL_CELL_LIMIT = 32767
 FILE_FATAL = frozenset({"template_version", "unreadable"})
@@ -122,6 +122,7 @@ def take_in(path: Path, sha: str, settings: IntakeSettings) -> Intake:
     except UnreadableFileError as exc:
         return intake.reject_whole(f"无法读取文件：{exc.reason}", "unreadable")
     report = validate_submission(sub, ValidateSettings(today=settings.today, rules=settings.rules))
+    quote_formulas(report, path)  # 拒收记录 quotes the formula, not its cached value
     outcome.branch, outcome.quarter = sub.unit, sub.quarter
     submitted = sub.info("submitted_on")
     outcome.submitted_on = submitted.date() if isinstance(submitted, dt.datetime) else None

@@ -215,7 +215,20 @@ def _table(
     rows.add(form.sheet, ws.index, frame, track)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(frame), 1), len(ids) - 1)
+    print_setup(ws, repeat_header=True)
     return ws
+
+
+def print_setup(ws: Worksheet, repeat_header: bool = False, tall: int = 0) -> None:
+    """A4 landscape, one page wide and `tall` pages long (0: as many as needed), the header
+    row repeated on each page."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, tall)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    if repeat_header:
+        ws.repeat_rows(0)
 
 
 def _risk_highlight(wb: xlsxwriter.Workbook, ws: Worksheet, form: Form, n: int) -> None:
@@ -235,6 +248,7 @@ def _risk_highlight(wb: xlsxwriter.Workbook, ws: Worksheet, form: Form, n: int) 
         )
 
 
+SUMMARY_TEXT_COLS = 5  # titles and legends of 汇总 span A:F (the tables' width), never cut off
 ALERT_TITLE = "紧急预警：以下客户出现破产征兆，须立即在全集团范围预警"
 NO_ALERT = "紧急预警：本期无破产征兆客户"
 
@@ -244,9 +258,9 @@ def _alerts(wb: xlsxwriter.Workbook, ws: Worksheet, cells: _Cells, risks: pd.Dat
     fired = risks[risks["rule"] == "bankruptcy"] if len(risks) else risks
     alarm = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000"})
     if fired is None or fired.empty:
-        ws.write_string(0, 0, NO_ALERT, cells.header)
+        ws.merge_range(0, 0, 0, SUMMARY_TEXT_COLS, NO_ALERT, cells.header)
         return 2
-    ws.write_string(0, 0, ALERT_TITLE, alarm)
+    ws.merge_range(0, 0, 0, SUMMARY_TEXT_COLS, ALERT_TITLE, alarm)
     columns = [f for f in RISK_LIST.fields if f.id in ("uscc", "name", "unit", "detail")]
     for c, f in enumerate(columns):
         ws.write_string(1, c, f.header, cells.header)
@@ -300,10 +314,12 @@ LEGEND = (
 def _legend(wb: xlsxwriter.Workbook, ws: Worksheet, cells: _Cells, row: int) -> None:
     """What the colours mean; the fills follow 人工风险等级 when HQ sets it."""
     ws.write_string(row, 0, "图例", cells.header)
-    ws.write_string(row, 1, "说明（填写“人工风险等级”后按人工等级着色）", cells.header)
+    head = "说明（填写“人工风险等级”后按人工等级着色）"
+    ws.merge_range(row, 1, row, SUMMARY_TEXT_COLS, head, cells.header)
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     for i, (level, text) in enumerate(LEGEND, start=1):
         ws.write_string(row + i, 0, level, wb.add_format({"bg_color": RISK_FILLS[level]}))
-        ws.write_string(row + i, 1, text)
+        ws.merge_range(row + i, 1, row + i, SUMMARY_TEXT_COLS, text, wrap)
 
 
 def _summary(
@@ -311,6 +327,7 @@ def _summary(
 ) -> None:
     """紧急预警 first, then counts by tier x branch and by risk level, with charts."""
     ws = wb.add_worksheet(SUMMARY_SHEET)
+    print_setup(ws, tall=1)  # the overview on one page: tables, legend and charts
     top = _alerts(wb, ws, cells, risks)
     tiers = list(TIER.values)
     counts = _crosstab(roster, tiers)

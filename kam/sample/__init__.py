@@ -146,7 +146,8 @@ def _drift_planted(drift: Drift) -> list[Planted]:
         row = drift.header_row(e.form) + 1 + e.index
         out.append(Planted(FORMS_BY_ID[e.form].sheet, row, e.field, "normalized", e.value))
     for form, (header, _, _) in drift.extra_columns.items():
-        out.append(Planted(FORMS_BY_ID[form].sheet, None, None, "unknown_column", header))
+        row = drift.header_row(form)  # the finding marks the extra column's header cell
+        out.append(Planted(FORMS_BY_ID[form].sheet, row, None, "unknown_column", header))
     return out
 
 

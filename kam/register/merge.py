@@ -30,6 +30,7 @@ from kam.register.columns import (
     SUBMISSIONS,
 )
 from kam.register.edits import EditReport, judge
+from kam.register.inputs import rejected_inputs
 from kam.register.intake import (
     REJECTED as REJECTED_STATUS,
 )
@@ -80,6 +81,7 @@ class MergeResult:
     written: bool = True  # False when every file was unchanged
     cut_cells: list[str] | None = None  # texts cut at Excel's cell limit
     edits: EditReport = field(default_factory=EditReport)  # HQ's hand edits: kept or lost
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # customers with rejected rows
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ class MergeResult:
             "written": self.written,
             "cut_cells": list(self.cut_cells or ()),
             "hand_edits": self.edits.to_json(),
+            "customers": self.inputs,
         }
 
     @property
@@ -147,14 +150,42 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         if not intakes:
             report(Step("所有文件均未变化，名录保持不变", len(files), len(files)))
             own = resolve(prev.tables.get("roster", _blank_claims()))
-            return _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
+            result = _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
+            result.inputs = customer_inputs(prev.view, prev.refused, prev.sources)
+            return result
         report(Step("合并数据、判定归属、计算等级", len(files), len(files)))
         data, conflicts = _build(prev, intakes, rules, settings.branches)
         report(Step(f"写入 {register.name}", len(files), len(files)))
         write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
         result.edits = judged_edits(register, prev, data, _replaced(intakes))
+        result.inputs = customer_inputs(data.roster, data.refused, data.sources)
         return result
+
+
+def customer_inputs(
+    view: pd.DataFrame, refused: pd.DataFrame, sources: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """`customers` of `kam merge --json`: each customer whose conclusions miss rejected rows."""
+    if view.empty:
+        return []
+    lost = rejected_inputs(view, refused, sources)
+    return [
+        {
+            "key": view.at[i, "uscc"],
+            "name": view.at[i, "name"],
+            "unit": view.at[i, "unit"],
+            "rejected_inputs": int(lost.total[i]),
+            "rejected_contracts": int(lost.contracts[i]),
+            "rejected_logs": int(lost.logs[i]),
+            "rejected_risk_reports": int(lost.risk[i]),
+            "rejected_files": list(lost.files[i]),
+            "missing_sheets": list(lost.sheets[i]),
+            "tier_check": view.at[i, "tier_check"] if "tier_check" in view else None,
+        }
+        for i in view.index
+        if lost.any[i]
+    ]
 
 
 def judged_edits(
@@ -271,19 +302,12 @@ def _build(
     own = resolve(stores["roster"])
     _count_losers(own.losers, merged)
     view = own.view.copy()
-    risks = assess_register(view, stores, rules)
+    refused = _refused(prev, intakes, replaced, names)
+    sources = _sources(prev.sources, intakes, replaced, names, now)
+    risks = assess_register(view, stores, rules, rejected_inputs(view, refused, sources))
     for f in HQ_FIELDS:
         view[f.id] = view["uscc"].map(lambda k, fid=f.id: prev.hq.get(k, {}).get(fid))
     view = view.reindex(columns=[f.id for f in REG_ROSTER.fields])
-    refused_old = prev.refused
-    if len(refused_old):
-        keep = ~_slot_mask(refused_old, "unit", replaced) & ~refused_old["file"].isin(names)
-        refused_old = refused_old[keep]
-    refused = _concat(
-        [refused_old, pd.DataFrame([r for it in intakes for r in it.refused])],
-        [f.id for f in REJECTED.fields],
-    )
-    sources = _sources(prev.sources, intakes, replaced, names, now)
     data = RegisterData(
         roster=view,
         tables={form.id: stores[sid] for sid, form in REG_BY_SOURCE.items() if sid != "roster"},
@@ -297,6 +321,20 @@ def _build(
         risk_rules=rules.risk,
     )
     return data, own.conflicts
+
+
+def _refused(
+    prev: Previous, intakes: list[Intake], replaced: set[tuple[Any, Any]], names: set[str]
+) -> pd.DataFrame:
+    """拒收记录: the old rows of slots not submitted again, then this run's refusals."""
+    refused_old = prev.refused
+    if len(refused_old):
+        keep = ~_slot_mask(refused_old, "unit", replaced) & ~refused_old["file"].isin(names)
+        refused_old = refused_old[keep]
+    return _concat(
+        [refused_old, pd.DataFrame([r for it in intakes for r in it.refused])],
+        [f.id for f in REJECTED.fields],
+    )
 
 
 def _replaced(intakes: list[Intake]) -> set[tuple[Any, Any]]:
@@ -364,6 +402,7 @@ def _sources(
             "rejected": o.rejected,
             "duplicate": o.duplicate,
             "missing_sheets": "、".join(o.missing_sheets),
+            "rejected_sheets": "；".join(o.rejected_sheets),
             "reason": o.reason,
             "sha256": o.sha256,
             "merged_at": now,

@@ -113,7 +113,12 @@ def failure(message: str) -> None:
     err.print(f"[bold red]无法执行[/]：{message}")
 
 
-CHECK_TEXT = {"ok": "一致", "tier_unsupported": "需认定依据", "tier_upgrade": "建议升级"}
+CHECK_TEXT = {
+    "ok": "一致",
+    "tier_unsupported": "需认定依据",
+    "tier_upgrade": "建议升级",
+    "unverified": "待核实",
+}
 
 
 def tier_table(result: TierReport, lang: str = "zh") -> None:

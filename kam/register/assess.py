@@ -74,13 +74,19 @@ def guarded_checks(
     return checks.where(~doubt, UNVERIFIED)
 
 
-def guarded_reasons(reasons: pd.Series, computed: pd.Series, lost: Rejected, rules: Rules):
+def guarded_reasons(
+    reasons: pd.Series,
+    computed: pd.Series,
+    lost: Rejected,
+    rules: Rules,
+    consequence: str = "计算等级可能偏低",
+) -> pd.Series:
     """The tier reasons, saying when rejected contracts may have been left out."""
     top = tier_labels(rules.tier)[0]
     out = reasons.copy()
     for i in reasons.index[lost.tier_doubt]:
         if computed[i] != top:
-            out[i] = f"{reasons[i]}；但{lost.note(i)}，计算等级可能偏低"
+            out[i] = f"{reasons[i]}；但{lost.note(i, ('contracts',))}，{consequence}"
     return out
 
 

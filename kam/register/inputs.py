@@ -15,11 +15,14 @@ Decisions (DOMAIN §5 "No conclusion from partial data"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from kam.forms import CONTRACTS, MAINTENANCE, RECEPTION, RISK, ROSTER
+from kam.rules import Rules
+from kam.submission import Submission
 
 FEEDING: dict[str, str] = {
     CONTRACTS.sheet: "contracts",
@@ -57,6 +60,8 @@ class Rejected:
     risk: pd.Series
     files: pd.Series  # tuple of file names per roster row
     sheets: pd.Series  # tuple of feeding sheets missing from its branch's file
+    verb: str = "被拒收"
+    where: str = "（见“拒收记录”）"
 
     @property
     def total(self) -> pd.Series:
@@ -73,21 +78,25 @@ class Rejected:
         ledger = self.sheets.map(lambda s: CONTRACTS.sheet in s)
         return (self.contracts > 0) | self.files.map(bool) | ledger
 
-    def note(self, i: object) -> str | None:
-        """'另有 … 被拒收' for one roster row, or None when nothing was rejected."""
+    def frame(self) -> pd.DataFrame:
+        """rejected_inputs and the note per customer (for the JSON documents)."""
+        notes = pd.Series([self.note(i) for i in self.total.index], self.total.index, object)
+        return pd.DataFrame({"rejected_inputs": self.total, "note": notes})
+
+    def note(self, i: object, kinds: tuple[str, ...] = tuple(KIND_TEXT)) -> str | None:
+        """'合同 2 行被拒收…' for one roster row (rows of `kinds`), or None when none was."""
         parts = [
-            f"{KIND_TEXT[k]} {int(getattr(self, k)[i])} 行"
-            for k in ("contracts", "logs", "risk")
-            if int(getattr(self, k)[i])
+            f"{KIND_TEXT[k]} {int(getattr(self, k)[i])} 行" for k in kinds if getattr(self, k)[i]
         ]
-        text = f"{'、'.join(parts)}被拒收" if parts else ""
+        text = f"{'、'.join(parts)}{self.verb}" if parts else ""
         files = self.files[i]
         if files:
             whole = f"报送文件 {'、'.join(files)} 整份拒收"
             text = f"{text}，{whole}" if text else whole
         if text:
-            text += "（见“拒收记录”）"
-        sheets = self.sheets[i]
+            text += self.where
+        wanted = {s for s, k in FEEDING.items() if k in kinds}
+        sheets = [s for s in self.sheets[i] if s in wanted]
         if sheets:
             gone = f"本单位报送缺少工作表 {'、'.join(sheets)}"
             text = f"{text}，{gone}" if text else gone
@@ -155,6 +164,40 @@ def _missing_sheets(view: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
         index=view.index,
         dtype=object,
     )
+
+
+def submission_rejected(sub: Submission, rules: Rules, today: dt.date | None = None) -> Rejected:
+    """What a merge would refuse of one submission, per roster row (`kam tier`, `kam risk`)."""
+    from kam.register.intake import FileOutcome, Intake, IntakeSettings, sort_submission
+
+    roster = sub.sheets[ROSTER.id].frame if ROSTER.id in sub.sheets else pd.DataFrame()
+    settings = IntakeSettings(today=today or dt.date.today(), rules=rules)
+    intake = sort_submission(Intake(FileOutcome(file=sub.file)), sub, settings)
+    view = pd.DataFrame(
+        {
+            "uscc": roster.get("uscc", pd.Series(dtype=object)),
+            "unit": roster.get("unit", pd.Series(dtype=object)),
+        },
+        index=roster.index,
+        dtype=object,
+    )
+    o = intake.outcome
+    view["source_unit"], view["quarter"] = o.branch, o.quarter
+    refused = pd.DataFrame(
+        intake.refused, columns=["file", "unit", "quarter", "sheet", "row", "uscc", "rule"]
+    )
+    sources = pd.DataFrame(
+        [
+            {
+                "unit": o.branch,
+                "quarter": o.quarter,
+                "status": o.status,
+                "missing_sheets": "、".join(o.missing_sheets),
+            }
+        ]
+    )
+    lost = rejected_inputs(view, refused, sources)
+    return replace(lost, verb="有错误", where="（见 kam validate 或“校验本簿”）")
 
 
 def _key(value: object) -> str | None:

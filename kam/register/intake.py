@@ -130,6 +130,12 @@ def take_in(path: Path, sha: str, settings: IntakeSettings) -> Intake:
     except UnreadableFileError as exc:
         outcome.rejected_sheets = ("全部（文件无法读取）",)
         return intake.reject_whole(f"无法读取文件：{exc.reason}", "unreadable")
+    return sort_submission(intake, sub, settings)
+
+
+def sort_submission(intake: Intake, sub: Submission, settings: IntakeSettings) -> Intake:
+    """Validate a read submission and sort its rows into merged, rejected or duplicate."""
+    outcome = intake.outcome
     report = validate_submission(sub, ValidateSettings(today=settings.today, rules=settings.rules))
     outcome.branch, outcome.quarter = sub.unit, sub.quarter
     submitted = sub.info("submitted_on")

@@ -137,10 +137,13 @@ SUBMISSIONS = Form(
     ),
     help="每个单位每季度一行；未报送的单位状态为“未报送”",
 )
+SUBMITTED_ON = Field("submitted_on", "报送日期", Kind.DATE, width=12)
+SAVED_AT = Field("saved_at", "工作簿保存时间", Kind.DATE, width=18)
+MODIFIED_AT = Field("modified_at", "文件修改时间", Kind.DATE, width=18)
 SOURCES = Form(
     "sources",
     "_kam_sources",
-    (*SUBMISSIONS.fields, SHA, MERGED_AT),
+    (*SUBMISSIONS.fields, SHA, MERGED_AT, SUBMITTED_ON, SAVED_AT, MODIFIED_AT),
     help="隐藏表：已合并文件的内容哈希（用于重复合并时判定“未变化”）",
 )
 

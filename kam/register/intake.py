@@ -32,6 +32,7 @@ from kam.io.files import ReadLimits
 from kam.messages import Severity
 from kam.reader import read_file
 from kam.register.inputs import NEEDED
+from kam.register.newest import modified_time, saved_time
 from kam.rules import Rules
 from kam.submission import SheetData, Submission, display
 from kam.validate import ValidateSettings, validate_submission
@@ -42,7 +43,14 @@ DUPLICATE_RULE = "duplicate"
 TOO_LONG_RULE = "too_long"
 
 MERGED, PARTIAL, REJECTED, UNCHANGED = "merged", "partial", "rejected", "unchanged"
-STATUS_TEXT = {MERGED: "已合并", PARTIAL: "部分合并", REJECTED: "整份拒收", UNCHANGED: "未变化"}
+SUPERSEDED = "superseded"
+STATUS_TEXT = {
+    MERGED: "已合并",
+    PARTIAL: "部分合并",
+    REJECTED: "整份拒收",
+    UNCHANGED: "未变化",
+    SUPERSEDED: "已被取代",
+}
 """How a file's status reads for people (报送情况, the CLI, the button); JSON keeps the keys."""
 
 
@@ -64,6 +72,8 @@ class FileOutcome:
     missing_columns: tuple[str, ...] = ()  # `表名“列名”` merged blank (not a rule's input)
     sha256: str = ""
     submitted_on: dt.date | None = None
+    saved_at: dt.datetime | None = None  # docProps/core.xml dcterms:modified
+    modified_at: dt.datetime | None = None  # the file's modification time
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,8 +110,15 @@ class Intake:
         o.status, o.reason = REJECTED, reason
         o.rejected, o.merged, o.duplicate = o.rows_in, 0, 0
         self.rows = {}
-        self.refused = [_refusal(o, None, None, rule, reason, "")]
+        self.refused = [] if rule == SUPERSEDED else [_refusal(o, None, None, rule, reason, "")]
+        if rule == SUPERSEDED:  # not bad data: a newer file of the branch stands in
+            o.status, o.rejected_sheets = SUPERSEDED, ()
         return self
+
+    @property
+    def merges(self) -> bool:
+        """True when this file's rows go into the register."""
+        return self.outcome.status in (MERGED, PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -121,12 +138,13 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def take_in(path: Path, sha: str, settings: IntakeSettings) -> Intake:
-    """Read, validate and sort one file; never raises on bad content."""
-    outcome = FileOutcome(file=path.name, sha256=sha)
+def take_in(path: Path, sha: str, settings: IntakeSettings, name: str | None = None) -> Intake:
+    """Read, validate and sort one file (named `name` in reports); never raises on content."""
+    outcome = FileOutcome(file=name or path.name, sha256=sha)
+    outcome.saved_at, outcome.modified_at = saved_time(path), modified_time(path)
     intake = Intake(outcome)
     try:
-        sub = read_file(path, settings.limits)
+        sub = read_file(path, settings.limits, file=outcome.file)
     except UnreadableFileError as exc:
         outcome.rejected_sheets = ("全部（文件无法读取）",)
         return intake.reject_whole(f"无法读取文件：{exc.reason}", "unreadable")

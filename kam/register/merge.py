@@ -36,6 +36,7 @@ from kam.register.intake import (
 )
 from kam.register.intake import (
     STATUS_TEXT,
+    SUPERSEDED,
     UNCHANGED,
     FileOutcome,
     Intake,
@@ -45,12 +46,12 @@ from kam.register.intake import (
 )
 from kam.register.owners import Conflict, resolve
 from kam.register.previous import Previous, read_previous
+from kam.register.resubmit import supersede
 from kam.register.safety import HISTORY_DIR, register_lock, write_atomically
 from kam.register.writer import RegisterData, write_register
 from kam.rules import Rules, load_rules
 
 NOT_SUBMITTED = "未报送"
-SUPERSEDED = "superseded"  # internal status of a hidden source record, never reported
 SKIPPED_PREFIXES = ("~$", ".")  # Excel lock files and hidden files are not submissions
 
 
@@ -99,7 +100,10 @@ class MergeResult:
     @property
     def has_errors(self) -> bool:
         """True when a file or a row was rejected (exit code 1)."""
-        return self.totals["rejected"] > 0 or any(f.status == REJECTED_STATUS for f in self.files)
+        return any(
+            f.status == REJECTED_STATUS or (f.rejected and f.status != SUPERSEDED)
+            for f in self.files
+        )
 
 
 def inbox_files(inbox: Path) -> list[Path]:
@@ -137,17 +141,25 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         known = _known_hashes(prev)
         outcomes: list[FileOutcome] = []
         intakes: list[Intake] = []
+        seen: list[tuple[FileOutcome, dict[str, Any]]] = []
+        this_run: dict[str, FileOutcome] = {}
         for i, path in enumerate(files, start=1):
             report(Step(f"读取 {path.name}", i - 1, len(files), reading=True))
             sha = file_hash(path)
+            if sha in this_run:  # the same bytes twice (a renamed copy): count them once
+                outcomes.append(_copy_of(this_run[sha], path.name))
+                continue
             if sha in known:
                 outcomes.append(_unchanged(known[sha], path.name))
+                seen.append((outcomes[-1], known[sha]))
+                this_run[sha] = outcomes[-1]
                 continue
             intake = take_in(path, sha, IntakeSettings(today=today, rules=rules))
             intakes.append(intake)
             outcomes.append(intake.outcome)
-        _supersede(intakes)
-        if not intakes:
+            this_run[sha] = intake.outcome
+        supersede(intakes, seen, prev.sources)
+        if not any(it.merges or it.refused for it in intakes):
             report(Step("所有文件均未变化，名录保持不变", len(files), len(files)))
             own = resolve(prev.tables.get("roster", _blank_claims()))
             result = _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
@@ -256,22 +268,22 @@ def _unchanged(record: dict[str, Any], name: str) -> FileOutcome:
     )
 
 
+def _copy_of(first: FileOutcome, name: str) -> FileOutcome:
+    """A file with the same bytes as one read earlier in this run: all its rows duplicate."""
+    return FileOutcome(
+        file=name,
+        branch=first.branch,
+        quarter=first.quarter,
+        status=UNCHANGED,
+        rows_in=first.rows_in,
+        duplicate=first.rows_in,
+        reason=f"与本次的“{first.file}”内容完全相同，按重复文件处理，未再合并",
+        sha256=first.sha256,
+    )
+
+
 def _int(value: object) -> int:
     return int(value) if isinstance(value, int | float) and value == value else 0
-
-
-def _supersede(intakes: list[Intake]) -> None:
-    """Two readable files of one branch and quarter: the later 报送日期 (then name) wins."""
-    by_slot: dict[tuple[str, str], list[Intake]] = {}
-    for it in intakes:
-        o = it.outcome
-        if o.status != REJECTED_STATUS and o.branch and o.quarter:
-            by_slot.setdefault((o.branch, o.quarter), []).append(it)
-    for group in by_slot.values():
-        group.sort(key=lambda it: (it.outcome.submitted_on or dt.date.min, it.outcome.file))
-        keep = group[-1].outcome.file
-        for it in group[:-1]:
-            it.reject_whole(f"同一单位同一季度有更新的报送文件“{keep}”，本文件未合并", "superseded")
 
 
 def _blank_claims() -> pd.DataFrame:
@@ -285,7 +297,7 @@ def _build(
     branches: tuple[str, ...],
 ) -> tuple[RegisterData, list[Conflict]]:
     """The next register's content from the old one and the new files."""
-    merged = [it for it in intakes if it.outcome.status != REJECTED_STATUS]
+    merged = [it for it in intakes if it.merges]
     replaced = _replaced(intakes)
     names = {it.outcome.file for it in intakes}
     now = dt.datetime.now().replace(microsecond=0)
@@ -329,8 +341,9 @@ def _refused(
     """拒收记录: the old rows of slots not submitted again, then this run's refusals."""
     refused_old = prev.refused
     if len(refused_old):
-        keep = ~_slot_mask(refused_old, "unit", replaced) & ~refused_old["file"].isin(names)
-        refused_old = refused_old[keep]
+        # A file of the same name refused whole without a known branch is replaced by name.
+        again = refused_old["file"].isin(names) & refused_old["unit"].isna()
+        refused_old = refused_old[~_slot_mask(refused_old, "unit", replaced) & ~again]
     return _concat(
         [refused_old, pd.DataFrame([r for it in intakes for r in it.refused])],
         [f.id for f in REJECTED.fields],
@@ -339,11 +352,7 @@ def _refused(
 
 def _replaced(intakes: list[Intake]) -> set[tuple[Any, Any]]:
     """The (branch, quarter) slots whose stored rows the merged files replace."""
-    return {
-        (it.outcome.branch, it.outcome.quarter)
-        for it in intakes
-        if it.outcome.status != REJECTED_STATUS
-    }
+    return {(it.outcome.branch, it.outcome.quarter) for it in intakes if it.merges}
 
 
 def _slot_mask(frame: pd.DataFrame, unit_col: str, slots: set[tuple[Any, Any]]) -> pd.Series:
@@ -385,7 +394,9 @@ def _sources(
     """The hidden per-file record: what the next merge compares hashes against."""
     ids = [f.id for f in SOURCES.fields]
     if len(old):
-        old = old[~old["file"].isin(names)].copy()
+        # Only a refused record gives way to a new file of its name; a merged one stays
+        # until its (branch, quarter) is replaced (the new file may have lost to it).
+        old = old[~(old["file"].isin(names) & (old["status"] == REJECTED_STATUS))].copy()
         # Files replaced by a resubmission keep their hash, so that meeting them again in
         # an inbox that still holds them never brings their old rows back.
         gone = _slot_mask(old, "unit", replaced) & (old["status"] != REJECTED_STATUS)
@@ -406,6 +417,9 @@ def _sources(
             "reason": o.reason,
             "sha256": o.sha256,
             "merged_at": now,
+            "submitted_on": o.submitted_on,
+            "saved_at": o.saved_at,
+            "modified_at": o.modified_at,
         }
         for o in (it.outcome for it in intakes)
     ]

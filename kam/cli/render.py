@@ -211,6 +211,10 @@ def merge_summary(result: MergeResult) -> None:
         out.print(f"[yellow]归属冲突[/] {c.key} {c.name or ''}：{claims}。{c.reason}")
     if result.missing_branches:
         out.print(f"[yellow]未报送单位[/]：{'、'.join(result.missing_branches)}")
+    if result.unreadable_branches:
+        out.print(f"[yellow]报送文件无法读取[/]：{'、'.join(result.unreadable_branches)}")
+    for skipped in result.skipped:
+        out.print(f"已跳过 {skipped['file']}：{skipped['reason']}", soft_wrap=True)
     if result.cut_cells:
         cells = "、".join(result.cut_cells[:10]) + ("等" if len(result.cut_cells) > 10 else "")
         n = len(result.cut_cells)

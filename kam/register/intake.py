@@ -44,6 +44,7 @@ TOO_LONG_RULE = "too_long"
 
 MERGED, PARTIAL, REJECTED, UNCHANGED = "merged", "partial", "rejected", "unchanged"
 SUPERSEDED = "superseded"
+UNREADABLE = "无法读取文件："  # how the reason of a file that could not be read begins
 STATUS_TEXT = {
     MERGED: "已合并",
     PARTIAL: "部分合并",
@@ -147,7 +148,7 @@ def take_in(path: Path, sha: str, settings: IntakeSettings, name: str | None = N
         sub = read_file(path, settings.limits, file=outcome.file)
     except UnreadableFileError as exc:
         outcome.rejected_sheets = ("全部（文件无法读取）",)
-        return intake.reject_whole(f"无法读取文件：{exc.reason}", "unreadable")
+        return intake.reject_whole(f"{UNREADABLE}{exc.reason}", "unreadable")
     return sort_submission(intake, sub, settings)
 
 

@@ -30,6 +30,7 @@ from kam.register.columns import (
     SUBMISSIONS,
 )
 from kam.register.edits import EditReport, judge
+from kam.register.inbox import branch_of_name, scan_inbox
 from kam.register.inputs import rejected_inputs
 from kam.register.intake import (
     REJECTED as REJECTED_STATUS,
@@ -38,6 +39,7 @@ from kam.register.intake import (
     STATUS_TEXT,
     SUPERSEDED,
     UNCHANGED,
+    UNREADABLE,
     FileOutcome,
     Intake,
     IntakeSettings,
@@ -52,7 +54,7 @@ from kam.register.writer import RegisterData, write_register
 from kam.rules import Rules, load_rules
 
 NOT_SUBMITTED = "未报送"
-SKIPPED_PREFIXES = ("~$", ".")  # Excel lock files and hidden files are not submissions
+UNREADABLE_TEXT = "报送文件无法读取"
 
 
 LOST_EDITS_NAME = "未保留的手工修改.csv"
@@ -83,6 +85,8 @@ class MergeResult:
     cut_cells: list[str] | None = None  # texts cut at Excel's cell limit
     edits: EditReport = field(default_factory=EditReport)  # HQ's hand edits: kept or lost
     inputs: list[dict[str, Any]] = field(default_factory=list)  # customers with rejected rows
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # inbox entries not read
+    unreadable_branches: list[str] = field(default_factory=list)  # sent only unreadable files
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +99,8 @@ class MergeResult:
             "cut_cells": list(self.cut_cells or ()),
             "hand_edits": self.edits.to_json(),
             "customers": self.inputs,
+            "skipped": self.skipped,
+            "unreadable_branches": self.unreadable_branches,
         }
 
     @property
@@ -104,13 +110,6 @@ class MergeResult:
             f.status == REJECTED_STATUS or (f.rejected and f.status != SUPERSEDED)
             for f in self.files
         )
-
-
-def inbox_files(inbox: Path) -> list[Path]:
-    """Every regular file of the inbox folder, in name order (any file name)."""
-    return sorted(
-        p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(SKIPPED_PREFIXES)
-    )
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,8 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
     inbox = Path(settings.inbox)
     if not inbox.is_dir():
         raise UsageError(f"找不到报送文件夹 {inbox}，请确认路径")
-    files = inbox_files(inbox)
+    scan = scan_inbox(inbox, register)
+    files = scan.files
     with register_lock(register):
         prev = read_previous(register)
         known = _known_hashes(prev)
@@ -143,27 +143,29 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         intakes: list[Intake] = []
         seen: list[tuple[FileOutcome, dict[str, Any]]] = []
         this_run: dict[str, FileOutcome] = {}
-        for i, path in enumerate(files, start=1):
-            report(Step(f"读取 {path.name}", i - 1, len(files), reading=True))
+        for i, (path, name) in enumerate(files, start=1):
+            report(Step(f"读取 {name}", i - 1, len(files), reading=True))
             sha = file_hash(path)
             if sha in this_run:  # the same bytes twice (a renamed copy): count them once
-                outcomes.append(_copy_of(this_run[sha], path.name))
+                outcomes.append(_copy_of(this_run[sha], name))
                 continue
             if sha in known:
-                outcomes.append(_unchanged(known[sha], path.name))
+                outcomes.append(_unchanged(known[sha], name))
                 seen.append((outcomes[-1], known[sha]))
                 this_run[sha] = outcomes[-1]
                 continue
-            intake = take_in(path, sha, IntakeSettings(today=today, rules=rules))
+            intake = take_in(path, sha, IntakeSettings(today=today, rules=rules), name)
             intakes.append(intake)
             outcomes.append(intake.outcome)
             this_run[sha] = intake.outcome
+        _guess_branches(intakes, outcomes, prev.sources, settings.branches)
         supersede(intakes, seen, prev.sources)
-        if not any(it.merges or it.refused for it in intakes):
+        if not intakes and not _branch_list_changed(prev, settings.branches):
             report(Step("所有文件均未变化，名录保持不变", len(files), len(files)))
             own = resolve(prev.tables.get("roster", _blank_claims()))
             result = _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
             result.inputs = customer_inputs(prev.view, prev.refused, prev.sources)
+            result.skipped = scan.skipped
             return result
         report(Step("合并数据、判定归属、计算等级", len(files), len(files)))
         data, conflicts = _build(prev, intakes, rules, settings.branches)
@@ -172,7 +174,23 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
         result.edits = judged_edits(register, prev, data, _replaced(intakes))
         result.inputs = customer_inputs(data.roster, data.refused, data.sources)
+        result.skipped = scan.skipped
         return result
+
+
+def _branch_list_changed(prev: Previous, branches: tuple[str, ...]) -> bool:
+    """True when 报送情况 would list other non-submitters than the register records."""
+    if not branches or not prev.exists:
+        return False
+    want = _submissions(prev.sources, branches)
+    have = prev.submissions
+
+    def absent(frame: pd.DataFrame) -> set[Any]:
+        if frame.empty:
+            return set()
+        return set(frame.loc[frame["status"] == NOT_SUBMITTED, "unit"])
+
+    return absent(want) != absent(have)
 
 
 def customer_inputs(
@@ -225,7 +243,9 @@ def _result(
         for k in ("rows_in", "merged", "rejected", "duplicate")
     }
     missing = missing_branches(sources, settings.branches)
-    return MergeResult(register, outcomes, conflicts, totals, missing, written, notes)
+    result = MergeResult(register, outcomes, conflicts, totals, missing, written, notes)
+    result.unreadable_branches = [b for b in unreadable_branches(sources) if b in settings.branches]
+    return result
 
 
 def _latest_quarter(sources: pd.DataFrame) -> str | None:
@@ -266,6 +286,40 @@ def _unchanged(record: dict[str, Any], name: str) -> FileOutcome:
     return FileOutcome(
         **base, **counts, status=UNCHANGED, reason="与已合并的文件内容相同，未重复合并"
     )
+
+
+def _guess_branches(
+    intakes: list[Intake],
+    outcomes: list[FileOutcome],
+    stored: pd.DataFrame,
+    branches: tuple[str, ...],
+) -> None:
+    """An unreadable file's branch from a known branch name in its path, for this quarter.
+
+    Such a branch did submit: 报送情况 says 报送文件无法读取 instead of 未报送, and its
+    customers' conclusions name the file. The quarter is the latest of this run's files.
+    """
+    quarters = [o.quarter for o in outcomes if o.quarter] or [_latest_quarter(stored)]
+    quarter = max((q for q in quarters if q), default=None)
+    for it in intakes:
+        o = it.outcome
+        if o.branch is None and o.status == REJECTED_STATUS:
+            o.branch = branch_of_name(o.file, branches)
+            if o.branch is not None:
+                o.quarter = quarter
+                for r in it.refused:
+                    r["unit"], r["quarter"] = o.branch, quarter
+
+
+def unreadable_branches(sources: pd.DataFrame) -> list[str]:
+    """Branches whose only files for the latest quarter could not be read."""
+    latest = _latest_quarter(sources)
+    if latest is None or sources.empty:
+        return []
+    now = sources[sources["quarter"] == latest]
+    bad = now["status"].eq(REJECTED_STATUS) & now["reason"].fillna("").str.startswith(UNREADABLE)
+    ok = set(now.loc[~bad & now["status"].ne(SUPERSEDED), "unit"])
+    return sorted({u for u in now.loc[bad, "unit"] if isinstance(u, str) and u not in ok})
 
 
 def _copy_of(first: FileOutcome, name: str) -> FileOutcome:
@@ -430,7 +484,11 @@ def _submissions(sources: pd.DataFrame, branches: tuple[str, ...]) -> pd.DataFra
     """报送情况: one row per file merged or rejected, then the branches that did not submit."""
     ids = [f.id for f in SUBMISSIONS.fields]
     rows = sources[sources["status"] != SUPERSEDED].reindex(columns=ids)
+    unreadable = rows["status"].eq(REJECTED_STATUS) & rows["reason"].fillna("").astype(
+        str
+    ).str.startswith(UNREADABLE)
     rows["status"] = rows["status"].map(lambda s: STATUS_TEXT.get(s, s))
+    rows.loc[unreadable, "status"] = UNREADABLE_TEXT
     latest = _latest_quarter(sources)
     absent = [
         {"unit": b, "quarter": latest, "status": NOT_SUBMITTED, "reason": "本季度未收到报送文件"}

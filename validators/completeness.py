@@ -28,7 +28,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield from data.emit(ctx.file, RULE, f.id, data.missing(f.id))
     roster = ctx.submission.sheets.get(ROSTER.id)
     if roster is not None and "uscc" in roster.present:
-        without = _without_card(roster, data)
+        # A malformed code is reported by uscc_format/uscc_checksum on that cell already.
+        _, checksum_ok = ctx.code_verdicts[ROSTER.id, "uscc"]
+        without = _without_card(roster, data) & ctx.valid(roster, "uscc") & checksum_ok
         yield from roster.emit(ctx.file, RULE, "uscc", without, {"variant": "card_missing"})
 
 

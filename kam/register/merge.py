@@ -27,19 +27,16 @@ from kam.register.columns import (
     REG_ROSTER,
     REJECTED,
     SOURCES,
-    SUBMISSIONS,
 )
 from kam.register.edits import EditReport, judge
-from kam.register.inbox import branch_of_name, scan_inbox
+from kam.register.inbox import scan_inbox
 from kam.register.inputs import rejected_inputs
 from kam.register.intake import (
     REJECTED as REJECTED_STATUS,
 )
 from kam.register.intake import (
-    STATUS_TEXT,
     SUPERSEDED,
     UNCHANGED,
-    UNREADABLE,
     FileOutcome,
     Intake,
     IntakeSettings,
@@ -50,12 +47,16 @@ from kam.register.owners import Conflict, resolve
 from kam.register.previous import Previous, read_previous
 from kam.register.resubmit import supersede
 from kam.register.safety import HISTORY_DIR, register_lock, write_atomically
+from kam.register.submissions import (
+    branch_list_changed,
+    concat_rows,
+    guess_branches,
+    missing_branches,
+    submissions,
+    unreadable_branches,
+)
 from kam.register.writer import RegisterData, write_register
 from kam.rules import Rules, load_rules
-
-NOT_SUBMITTED = "未报送"
-UNREADABLE_TEXT = "报送文件无法读取"
-
 
 LOST_EDITS_NAME = "未保留的手工修改.csv"
 
@@ -158,9 +159,9 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
             intakes.append(intake)
             outcomes.append(intake.outcome)
             this_run[sha] = intake.outcome
-        _guess_branches(intakes, outcomes, prev.sources, settings.branches)
+        guess_branches(intakes, outcomes, prev.sources, settings.branches)
         supersede(intakes, seen, prev.sources)
-        if not intakes and not _branch_list_changed(prev, settings.branches):
+        if not intakes and not branch_list_changed(prev, settings.branches):
             report(Step("所有文件均未变化，名录保持不变", len(files), len(files)))
             own = resolve(prev.tables.get("roster", _blank_claims()))
             result = _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
@@ -176,21 +177,6 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         result.inputs = customer_inputs(data.roster, data.refused, data.sources)
         result.skipped = scan.skipped
         return result
-
-
-def _branch_list_changed(prev: Previous, branches: tuple[str, ...]) -> bool:
-    """True when 报送情况 would list other non-submitters than the register records."""
-    if not branches or not prev.exists:
-        return False
-    want = _submissions(prev.sources, branches)
-    have = prev.submissions
-
-    def absent(frame: pd.DataFrame) -> set[Any]:
-        if frame.empty:
-            return set()
-        return set(frame.loc[frame["status"] == NOT_SUBMITTED, "unit"])
-
-    return absent(want) != absent(have)
 
 
 def customer_inputs(
@@ -248,18 +234,6 @@ def _result(
     return result
 
 
-def _latest_quarter(sources: pd.DataFrame) -> str | None:
-    quarters = [q for q in sources.get("quarter", ()) if isinstance(q, str) and q]
-    return max(quarters) if quarters else None
-
-
-def missing_branches(sources: pd.DataFrame, branches: tuple[str, ...]) -> list[str]:
-    """Known branches with no file (merged or rejected) for the register's latest quarter."""
-    latest = _latest_quarter(sources)
-    done = set(sources.loc[sources["quarter"] == latest, "unit"]) if latest else set()
-    return [b for b in branches if b not in done]
-
-
 def _known_hashes(prev: Previous) -> dict[str, dict[str, Any]]:
     src = prev.sources
     if src.empty:
@@ -286,40 +260,6 @@ def _unchanged(record: dict[str, Any], name: str) -> FileOutcome:
     return FileOutcome(
         **base, **counts, status=UNCHANGED, reason="与已合并的文件内容相同，未重复合并"
     )
-
-
-def _guess_branches(
-    intakes: list[Intake],
-    outcomes: list[FileOutcome],
-    stored: pd.DataFrame,
-    branches: tuple[str, ...],
-) -> None:
-    """An unreadable file's branch from a known branch name in its path, for this quarter.
-
-    Such a branch did submit: 报送情况 says 报送文件无法读取 instead of 未报送, and its
-    customers' conclusions name the file. The quarter is the latest of this run's files.
-    """
-    quarters = [o.quarter for o in outcomes if o.quarter] or [_latest_quarter(stored)]
-    quarter = max((q for q in quarters if q), default=None)
-    for it in intakes:
-        o = it.outcome
-        if o.branch is None and o.status == REJECTED_STATUS:
-            o.branch = branch_of_name(o.file, branches)
-            if o.branch is not None:
-                o.quarter = quarter
-                for r in it.refused:
-                    r["unit"], r["quarter"] = o.branch, quarter
-
-
-def unreadable_branches(sources: pd.DataFrame) -> list[str]:
-    """Branches whose only files for the latest quarter could not be read."""
-    latest = _latest_quarter(sources)
-    if latest is None or sources.empty:
-        return []
-    now = sources[sources["quarter"] == latest]
-    bad = now["status"].eq(REJECTED_STATUS) & now["reason"].fillna("").str.startswith(UNREADABLE)
-    ok = set(now.loc[~bad & now["status"].ne(SUPERSEDED), "unit"])
-    return sorted({u for u in now.loc[bad, "unit"] if isinstance(u, str) and u not in ok})
 
 
 def _copy_of(first: FileOutcome, name: str) -> FileOutcome:
@@ -364,7 +304,7 @@ def _build(
             new = [p.assign(updated=now) for p in new]
         parts += new
         ids = [f.id for f in form.fields]
-        stores[source_id] = _concat(parts, ids)
+        stores[source_id] = concat_rows(parts, ids)
     own = resolve(stores["roster"])
     _count_losers(own.losers, merged)
     view = own.view.copy()
@@ -380,7 +320,7 @@ def _build(
         risks=risks,
         conflicts=own.conflict_rows,
         refused=refused,
-        submissions=_submissions(sources, branches),
+        submissions=submissions(sources, branches),
         changes=quarter_changes(prev.view, view),
         sources=sources,
         as_of=register_as_of(view),
@@ -398,7 +338,7 @@ def _refused(
         # A file of the same name refused whole without a known branch is replaced by name.
         again = refused_old["file"].isin(names) & refused_old["unit"].isna()
         refused_old = refused_old[~_slot_mask(refused_old, "unit", replaced) & ~again]
-    return _concat(
+    return concat_rows(
         [refused_old, pd.DataFrame([r for it in intakes for r in it.refused])],
         [f.id for f in REJECTED.fields],
     )
@@ -417,13 +357,6 @@ def _slot_mask(frame: pd.DataFrame, unit_col: str, slots: set[tuple[Any, Any]]) 
 def _drop(old: pd.DataFrame, replaced: set[tuple[Any, Any]]) -> pd.DataFrame:
     """The old rows minus those of every (branch, quarter) submitted again."""
     return old[~_slot_mask(old, "source_unit", replaced)]
-
-
-def _concat(parts: list[pd.DataFrame], ids: list[str]) -> pd.DataFrame:
-    parts = [p.reindex(columns=ids).astype(object) for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=ids, dtype=object)
-    return pd.concat(parts, ignore_index=True)
 
 
 def _count_losers(losers: pd.DataFrame, merged: list[Intake]) -> None:
@@ -477,21 +410,4 @@ def _sources(
         }
         for o in (it.outcome for it in intakes)
     ]
-    return _concat([old, pd.DataFrame(new)], ids)
-
-
-def _submissions(sources: pd.DataFrame, branches: tuple[str, ...]) -> pd.DataFrame:
-    """报送情况: one row per file merged or rejected, then the branches that did not submit."""
-    ids = [f.id for f in SUBMISSIONS.fields]
-    rows = sources[sources["status"] != SUPERSEDED].reindex(columns=ids)
-    unreadable = rows["status"].eq(REJECTED_STATUS) & rows["reason"].fillna("").astype(
-        str
-    ).str.startswith(UNREADABLE)
-    rows["status"] = rows["status"].map(lambda s: STATUS_TEXT.get(s, s))
-    rows.loc[unreadable, "status"] = UNREADABLE_TEXT
-    latest = _latest_quarter(sources)
-    absent = [
-        {"unit": b, "quarter": latest, "status": NOT_SUBMITTED, "reason": "本季度未收到报送文件"}
-        for b in missing_branches(sources, branches)
-    ]
-    return _concat([rows, pd.DataFrame(absent)], ids)
+    return concat_rows([old, pd.DataFrame(new)], ids)

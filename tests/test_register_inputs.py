@@ -215,3 +215,49 @@ def test_demo_quarter_states_nothing_its_rejected_rows_contradict(tmp_path: Path
     # The 华南 ledger without 项目名称 merges: its customers keep their real tiers.
     south = [r for r in rows.values() if r["来源单位"] == "华南分公司"]
     assert sum(r["计算等级"] == "未达标" for r in south) <= 1
+
+
+def test_register_written_before_the_code_column_shows_no_hand_edits() -> None:
+    """拒收记录 rows of an older register (no 统一社会信用代码 column) are not edits."""
+    from kam.register.edits import EditScan, scan_sheet
+    from kam.register.fingerprints import SPECS, Fingerprints, canon, digest
+
+    old_ids = [f.id for f in REJECTED.fields if f.id != "uscc"]
+    row = {"file": "a.xlsx", "unit": UNIT, "quarter": "2026Q3", "sheet": "合同台账", "row": 7}
+    row |= {"rule": "type", "message": "金额无法识别", "original": "合同编号=HT-1"}
+    stored = Fingerprints()
+    stored.sheet(REJECTED.sheet).rows[digest(canon(row.get(f)) for f in old_ids)] += 1
+    grid = [
+        [REJECTED[f].header for f in old_ids],
+        [row.get(f) for f in old_ids],
+    ]
+    scan = EditScan()
+    scan_sheet(scan, REJECTED.sheet, grid, stored)
+    assert scan.edited == [] and scan.missing[REJECTED.sheet] == 0
+    assert SPECS[REJECTED.sheet].form is REJECTED
+
+
+def test_rejected_rows_of_an_older_register_are_attributed_by_their_original_values() -> None:
+    import pandas as pd
+
+    from kam.register.inputs import rejected_inputs
+
+    view = pd.DataFrame(
+        {"uscc": [CODES[0], CODES[1]], "unit": UNIT, "source_unit": UNIT, "quarter": "2026Q3"}
+    )
+    refused = pd.DataFrame(
+        {
+            "file": ["a.xlsx"],
+            "unit": [UNIT],
+            "quarter": ["2026Q3"],
+            "sheet": [CONTRACTS.sheet],
+            "row": [7],
+            "uscc": [None],
+            "rule": ["type"],
+            "original": [f"统一社会信用代码={CODES[1]}；合同编号=HT-1"],
+        }
+    )
+    sources = pd.DataFrame({"unit": [UNIT], "quarter": ["2026Q3"], "status": ["partial"]})
+    sources["missing_sheets"] = None
+    lost = rejected_inputs(view, refused, sources)
+    assert lost.contracts.tolist() == [0, 1]

@@ -16,6 +16,7 @@ Decisions (DOMAIN §5 "No conclusion from partial data"):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -124,6 +125,8 @@ def rejected_inputs(view: pd.DataFrame, refused: pd.DataFrame, sources: pd.DataF
     counts = {k: zero.copy() for k in ("contracts", "logs", "risk")}
     rows = r[r["sheet"].isin(list(FEEDING))]
     keyed = rows["uscc"].map(_key)
+    if "original" in rows:  # a register written before 拒收记录 had the code column
+        keyed = keyed.where(keyed.notna(), rows["original"].map(_code_in_original))
     for kind in counts:
         of_kind = rows["sheet"].map(FEEDING) == kind
         by_key = keyed[of_kind & keyed.notna()].value_counts()
@@ -198,6 +201,15 @@ def submission_rejected(sub: Submission, rules: Rules, today: dt.date | None = N
     )
     lost = rejected_inputs(view, refused, sources)
     return replace(lost, verb="有错误", where="（见 kam validate 或“校验本簿”）")
+
+
+_CODE_IN_ORIGINAL = re.compile(re.escape(CONTRACTS["uscc"].header) + r"=([0-9A-Za-z]{18})(?:；|$)")
+
+
+def _code_in_original(text: object) -> str | None:
+    """The 统一社会信用代码 named in a 拒收记录 原始值 (`表头=值；…`), if any."""
+    m = _CODE_IN_ORIGINAL.search(text) if isinstance(text, str) else None
+    return m.group(1).upper() if m else None
 
 
 def _key(value: object) -> str | None:

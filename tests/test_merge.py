@@ -263,7 +263,7 @@ def test_resubmission_replaces_branch_rows_for_quarter(tmp_path: Path) -> None:
     third = run(tmp_path, inbox)
     assert [f.status for f in third.files] == ["superseded", "unchanged"] and not third.written
     old = third.files[0]
-    assert old.merged == 0 and old.rejected == old.rows_in and "a-v2.xlsx" in old.reason
+    assert old.merged == 0 and old.rejected == old.rows_in == 9 and "a-v2.xlsx" in old.reason
     assert not third.has_errors
     assert third.totals["merged"] == third.files[1].merged == 6  # b.xlsx only
 

@@ -249,11 +249,16 @@ def _unchanged(record: dict[str, Any], name: str) -> FileOutcome:
         "quarter": record.get("quarter"),
         "sha256": str(record.get("sha256") or ""),
     }
-    if record.get("status") == SUPERSEDED:
-        return FileOutcome(
-            **base, status=UNCHANGED, reason="该文件已被同单位同季度的新报送替换，未再合并"
-        )
     counts = {k: _int(record.get(k)) for k in ("rows_in", "merged", "rejected", "duplicate")}
+    if record.get("status") == SUPERSEDED:  # its rows are not in the register: none merged
+        rows = counts["rows_in"]
+        return FileOutcome(
+            **base,
+            rows_in=rows,
+            rejected=rows,
+            status=SUPERSEDED,
+            reason="该文件已被同单位同季度的新报送取代，未再合并",
+        )
     if record.get("status") == REJECTED_STATUS:  # still refused: say so, and exit 1 again
         why = f"与上次整份拒收的文件相同：{record.get('reason') or ''}".rstrip("：")
         return FileOutcome(**base, **counts, status=REJECTED_STATUS, reason=why)

@@ -45,11 +45,17 @@ def saved_time(path: Path) -> dt.datetime | None:
 
 
 def modified_time(path: Path) -> dt.datetime | None:
-    """The file's modification time (local, to the second), or None."""
+    """The file's modification time (local, to the millisecond the register keeps), or None."""
     try:
-        return dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        return to_ms(dt.datetime.fromtimestamp(path.stat().st_mtime))
     except (OSError, ValueError, OverflowError):
         return None
+
+
+def to_ms(when: dt.datetime) -> dt.datetime:
+    """A time rounded to the millisecond (what an Excel cell keeps, read back alike)."""
+    whole = when.replace(microsecond=0)
+    return whole + dt.timedelta(milliseconds=round(when.microsecond / 1000))
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,10 @@ _CRITERIA = ("报送日期", "工作簿保存时间（docProps/core.xml）", "�
 def _show(value: dt.datetime) -> str:
     if value == dt.datetime.min:
         return "未知"
-    return value.strftime("%Y-%m-%d" if value.time() == dt.time() else "%Y-%m-%d %H:%M:%S")
+    if value.time() == dt.time():
+        return value.strftime("%Y-%m-%d")
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text}.{value.microsecond // 1000:03d}" if value.microsecond else text
 
 
 def why_newer(winner: Stamp, loser: Stamp) -> str:

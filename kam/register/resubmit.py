@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from kam.register.intake import MERGED, PARTIAL, SUPERSEDED, FileOutcome, Intake
-from kam.register.newest import Stamp, pick, why_newer
+from kam.register.newest import Stamp, pick, to_ms, why_newer
 
 AMBIGUOUS = "ambiguous"
 
@@ -127,7 +127,7 @@ def _survivors(stored: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _time(value: object) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
-        return value.replace(microsecond=0)
+        return to_ms(value)
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time())
     return None

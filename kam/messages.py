@@ -157,6 +157,17 @@ CATALOG: dict[str, RuleText] = {
 
 RULE_IDS: tuple[str, ...] = tuple(CATALOG)
 
+VARIANTS: dict[str, RuleText] = {
+    "card_missing": RuleText(
+        W,
+        "客户“{value}”没有信息登记卡，按全部应填字段为空计入档案完整率；"
+        "请在“信息登记卡”中为其补填一行",
+        "Customer '{value}' has no info card; it counts as a card with every expected field "
+        "empty; add its row to the info cards",
+    ),
+}
+"""Other texts of a rule (same id and severity), chosen by the finding's `variant` param."""
+
 
 class _Blank(dict[str, object]):
     """format_map mapping that leaves unknown fields visible instead of raising."""
@@ -167,6 +178,6 @@ class _Blank(dict[str, object]):
 
 def render(rule: str, params: dict[str, object], lang: str = "zh") -> str:
     """The finding message for this rule in `lang` ("zh" or "en")."""
-    text = CATALOG[rule]
+    text = VARIANTS.get(str(params.get("variant")), CATALOG[rule])
     template = text.en if lang == "en" else text.zh
     return template.format_map(_Blank(params))

@@ -294,21 +294,31 @@ def _result(cust: pd.DataFrame, hits: pd.DataFrame) -> RiskResult:
     )
 
 
-def risk_json(result: RiskResult, as_of: dt.date) -> dict[str, Any]:
-    """The `kam risk --json` document (DOMAIN §7.1), plus the bankruptcy list."""
+def risk_json(
+    result: RiskResult, as_of: dt.date, lost: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """The `kam risk --json` document (DOMAIN §7.1), plus the bankruptcy list.
+
+    `lost` (index aligned with the customers: columns rejected_inputs, note) adds to each
+    customer how many rows feeding its risk were rejected, and what was left out.
+    """
     c = result.customers
+    customers = [
+        {
+            "key": key,
+            "name": name,
+            "level": level,
+            "reasons": [{"rule": r.rule, "level": r.level, "detail": r.detail} for r in rs],
+        }
+        for key, name, level, rs in zip(c["uscc"], c["name"], c["level"], c["reasons"], strict=True)
+    ]
+    if lost is not None:
+        for doc, n, note in zip(
+            customers, lost["rejected_inputs"].tolist(), lost["note"].tolist(), strict=True
+        ):
+            doc["rejected_inputs"], doc["not_assessed"] = int(n), note
     return {
         "as_of": _day(as_of).isoformat(),
-        "customers": [
-            {
-                "key": key,
-                "name": name,
-                "level": level,
-                "reasons": [{"rule": r.rule, "level": r.level, "detail": r.detail} for r in rs],
-            }
-            for key, name, level, rs in zip(
-                c["uscc"], c["name"], c["level"], c["reasons"], strict=True
-            )
-        ],
+        "customers": customers,
         "bankrupt": list(result.bankrupt),
     }

@@ -25,9 +25,11 @@ def compute_tiers(book: Book, rules: Rules | None = None) -> TierReport:
 def summary(result: TierReport) -> str:
     counts = result.customers["check"].value_counts()
     unsupported, upgrade = counts.get("tier_unsupported", 0), counts.get("tier_upgrade", 0)
+    unverified = counts.get("unverified", 0)
+    doubt = f"；待核实 {unverified} 个（其合同有错误，合并时将被拒收）" if unverified else ""
     return (
         f"已按 {result.as_of.isoformat()} 计算 {len(result.customers)} 个客户的等级；"
-        f"需认定依据 {unsupported} 个，建议升级 {upgrade} 个。"
+        f"需认定依据 {unsupported} 个，建议升级 {upgrade} 个{doubt}。"
     )
 
 

@@ -259,9 +259,13 @@ def test_resubmission_replaces_branch_rows_for_quarter(tmp_path: Path) -> None:
     sub = sheet_rows(result.register, SUBMISSIONS.sheet)
     assert sorted(r["文件"] for r in sub) == ["a-v2.xlsx", "b.xlsx"]
     # The first inbox, still holding the old file, never brings the replaced rows back.
+    # It is reported superseded by the newer file, and the run's totals are the register's.
     third = run(tmp_path, inbox)
-    assert [f.status for f in third.files] == ["unchanged", "unchanged"] and not third.written
-    assert third.files[0].merged == 0 and "替换" in third.files[0].reason
+    assert [f.status for f in third.files] == ["superseded", "unchanged"] and not third.written
+    old = third.files[0]
+    assert old.merged == 0 and old.rejected == old.rows_in == 9 and "a-v2.xlsx" in old.reason
+    assert not third.has_errors
+    assert third.totals["merged"] == third.files[1].merged == 6  # b.xlsx only
 
 
 def test_later_submission_in_same_inbox_supersedes(tmp_path: Path) -> None:
@@ -274,7 +278,8 @@ def test_later_submission_in_same_inbox_supersedes(tmp_path: Path) -> None:
     )
     result = run(tmp_path, inbox)
     by = {f.file: f for f in result.files}
-    assert by["a1.xlsx"].status == "rejected" and "a2.xlsx" in by["a1.xlsx"].reason
+    assert by["a1.xlsx"].status == "superseded" and "a2.xlsx" in by["a1.xlsx"].reason
+    assert "报送日期 2026-10-12 晚于 2026-10-10" in by["a1.xlsx"].reason
     assert by["a1.xlsx"].rejected == by["a1.xlsx"].rows_in == 9
     assert len(sheet_rows(result.register, REG_ROSTER.sheet)) == 1
 

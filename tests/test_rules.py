@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kam.findings import Report
+from kam.uscc import make_uscc
 from kam.validate import ValidateSettings, validate_book
 from validators.formula_in_data import _runs_as_formula, formula_like
 
@@ -218,3 +219,26 @@ def test_tier_checks_compare_recorded_with_computed() -> None:
 def test_formula_like_tests_every_text_cell_and_only_those(values: list[object]) -> None:
     expected = [isinstance(v, str) and _runs_as_formula(v) for v in values]
     assert formula_like(pd.Series(values, dtype=object)).tolist() == expected
+
+
+def test_completeness_counts_every_roster_customer() -> None:
+    """9 customers, 3 perfect cards: 3/9, and one finding per customer without a card."""
+    codes = [make_uscc(500 + i) for i in range(9)]
+    rows = {
+        "roster": [roster_row(c) for c in codes],
+        "cards": [card_row(uscc=c) for c in codes[:3]],
+    }
+    report = validate_book(raw_book(rows=rows), ValidateSettings(today=TODAY))
+    assert report.completeness == pytest.approx(3 / 9)
+    found = [f for f in report.findings if f.rule == "completeness"]
+    assert [(f.sheet, f.cell) for f in found] == [("大客户名录", f"B{r}") for r in range(5, 11)]
+    assert all("没有信息登记卡" in f.message() and f.level.value == "warning" for f in found)
+    assert codes[3] in found[0].message() and "info card" in found[0].message("en")
+
+
+def test_one_perfect_card_for_many_customers_is_not_complete() -> None:
+    codes = [make_uscc(600 + i) for i in range(100)]
+    rows = {"roster": [roster_row(c) for c in codes], "cards": [card_row(uscc=codes[0])]}
+    report = validate_book(raw_book(rows=rows), ValidateSettings(today=TODAY))
+    assert report.completeness == pytest.approx(0.01)
+    assert sum(f.rule == "completeness" for f in report.findings) == 99

@@ -283,8 +283,10 @@ def risk(
         when = when or sub.as_of
         if when is None:
             raise UsageError(f"{file}: 报送季度无法识别，请用 --as-of YYYY-MM-DD 指定评价日期")
+        from kam.register.inputs import submission_rejected
+
         result = assess(risk_input(sub), when, settings)
-        doc = risk_json(result, when)
+        doc = risk_json(result, when, submission_rejected(sub, settings).frame())
     if json:
         render.print_json(doc)
     else:

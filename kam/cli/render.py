@@ -168,7 +168,12 @@ def failure(message: str, lang: str = "zh") -> None:
     err.print(f"[bold red]{head}[/]{': ' if lang == 'en' else '：'}{message}", soft_wrap=True)
 
 
-CHECK_TEXT = {"ok": "一致", "tier_unsupported": "需认定依据", "tier_upgrade": "建议升级"}
+CHECK_TEXT = {
+    "ok": "一致",
+    "tier_unsupported": "需认定依据",
+    "tier_upgrade": "建议升级",
+    "unverified": "待核实",
+}
 
 
 def tier_table(result: TierReport, lang: str = "zh") -> None:
@@ -285,6 +290,10 @@ def merge_summary(result: MergeResult) -> None:
         out.print(f"[yellow]归属冲突[/] {c.key} {c.name or ''}：{claims}。{c.reason}")
     if result.missing_branches:
         out.print(f"[yellow]未报送单位[/]：{'、'.join(result.missing_branches)}")
+    if result.unreadable_branches:
+        out.print(f"[yellow]报送文件无法读取[/]：{'、'.join(result.unreadable_branches)}")
+    for skipped in result.skipped:
+        out.print(f"已跳过 {skipped['file']}：{skipped['reason']}", soft_wrap=True)
     if result.cut_cells:
         cells = "、".join(result.cut_cells[:10]) + ("等" if len(result.cut_cells) > 10 else "")
         n = len(result.cut_cells)

@@ -9,12 +9,19 @@ import pandas as pd
 
 from kam.forms import CONTRACTS, ROSTER
 from kam.register.columns import RISK_LIST
+from kam.register.inputs import Rejected
 from kam.risk import RiskInput, assess
 from kam.rule_names import rule_name
 from kam.rules import Rules
-from kam.tiers import check_tiers, compute_tiers, quarter_end
+from kam.tiers import check_tiers, compute_tiers, quarter_end, tier_labels
 
-CHECK_TEXT = {"ok": "一致", "tier_unsupported": "需认定依据", "tier_upgrade": "建议升级"}
+UNVERIFIED = "unverified"
+CHECK_TEXT = {
+    "ok": "一致",
+    "tier_unsupported": "需认定依据",
+    "tier_upgrade": "建议升级",
+    UNVERIFIED: "待核实",
+}
 _COMPUTED = ("calc_tier", "tier_reason", "tier_check", "risk_level", "risk_reason")
 
 
@@ -55,10 +62,46 @@ def register_risk_input(
     return data, tiers
 
 
+def guarded_checks(
+    checks: pd.Series, computed: pd.Series, doubt: pd.Series, rules: Rules
+) -> pd.Series:
+    """The tier checks the rejected contracts could overturn become 'unverified'.
+
+    Rejected contracts can only raise a computed tier: 'tier_upgrade' stands, and so does
+    any check of a customer already at the top tier; 'ok' and 'tier_unsupported' may not.
+    """
+    top = tier_labels(rules.tier)[0]
+    doubt = doubt & (computed != top) & checks.isin(["ok", "tier_unsupported"])
+    return checks.where(~doubt, UNVERIFIED)
+
+
+def guarded_reasons(
+    reasons: pd.Series,
+    computed: pd.Series,
+    lost: Rejected,
+    rules: Rules,
+    consequence: str = "计算等级可能偏低",
+) -> pd.Series:
+    """The tier reasons, saying when rejected contracts may have been left out."""
+    top = tier_labels(rules.tier)[0]
+    out = reasons.copy()
+    for i in reasons.index[lost.tier_doubt]:
+        if computed[i] != top:
+            out[i] = f"{reasons[i]}；但{lost.note(i, ('contracts',))}，{consequence}"
+    return out
+
+
 def assess_register(
-    view: pd.DataFrame, stores: dict[str, pd.DataFrame], rules: Rules
+    view: pd.DataFrame,
+    stores: dict[str, pd.DataFrame],
+    rules: Rules,
+    lost: Rejected | None = None,
 ) -> pd.DataFrame:
-    """Fill the computed columns of `view` in place; return the 风险清单 rows."""
+    """Fill the computed columns of `view` in place; return the 风险清单 rows.
+
+    With `lost` (the rejected rows feeding each customer), no verdict is stated that those
+    rows could overturn: see guarded_checks, guarded_reasons and the risk note.
+    """
     ids = [f.id for f in RISK_LIST.fields]
     as_of = register_as_of(view)
     if view.empty or as_of is None:
@@ -67,13 +110,19 @@ def assess_register(
         return pd.DataFrame(columns=ids, dtype=object)
     data, tiers = register_risk_input(view, stores, as_of, rules)
     view["calc_tier"] = tiers["computed"]
+    checks = check_tiers(view["tier"], tiers["computed"], rules.tier)
     view["tier_reason"] = tiers["reason"]
-    view["tier_check"] = check_tiers(view["tier"], tiers["computed"], rules.tier).map(CHECK_TEXT)
+    if lost is not None:
+        checks = guarded_checks(checks, tiers["computed"], lost.tier_doubt, rules)
+        view["tier_reason"] = guarded_reasons(tiers["reason"], tiers["computed"], lost, rules)
+    view["tier_check"] = checks.map(CHECK_TEXT)
     result = assess(data, as_of, rules)
     view["risk_level"] = result.customers["level"]
     view["risk_reason"] = result.customers["reasons"].map(
         lambda rs: "；".join(f"[{r.level}] {rule_name(r.rule)}：{r.detail}" for r in rs) or None
     )
+    if lost is not None:
+        view["risk_reason"] = risk_notes(view["risk_reason"], lost)
     hits = result.hits
     if hits.empty:
         return pd.DataFrame(columns=ids, dtype=object)
@@ -89,6 +138,15 @@ def assess_register(
         }
     )
     return rows.reindex(columns=ids)
+
+
+def risk_notes(reasons: pd.Series, lost: Rejected) -> pd.Series:
+    """Risk reasons that say which rejected rows the assessment could not use."""
+    out = reasons.copy()
+    for i in reasons.index[lost.any]:
+        note = f"风险评估未计入：{lost.note(i)}，风险等级可能不同"
+        out[i] = f"{reasons[i]}；{note}" if isinstance(reasons[i], str) and reasons[i] else note
+    return out
 
 
 def _dated(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

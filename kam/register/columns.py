@@ -113,7 +113,7 @@ ORIGINAL = Field("original", "原始值", width=80)
 REJECTED = Form(
     "rejected",
     "拒收记录",
-    (FILE, UNIT, QUARTER, SHEET, ROW, RULE, MESSAGE, ORIGINAL),
+    (FILE, UNIT, QUARTER, SHEET, ROW, _KEY, RULE, MESSAGE, ORIGINAL),
     help="被拒收的行或文件：原因与原始值",
 )
 
@@ -123,19 +123,35 @@ MERGED = Field("merged", "合并", Kind.INTEGER, width=8)
 REJECTED_N = Field("rejected", "拒收", Kind.INTEGER, width=8)
 DUPLICATE = Field("duplicate", "重复", Kind.INTEGER, width=8)
 MISSING = Field("missing_sheets", "缺少工作表", width=24)
+SHEETS_REFUSED = Field("rejected_sheets", "整表拒收", width=30)
 REASON = Field("reason", "说明", width=50)
 SHA = Field("sha256", "内容哈希", width=20)
 MERGED_AT = Field("merged_at", "合并时间", Kind.DATE, width=18)
 SUBMISSIONS = Form(
     "submissions",
     "报送情况",
-    (UNIT, FILE, QUARTER, STATUS, ROWS_IN, MERGED, REJECTED_N, DUPLICATE, MISSING, REASON),
+    (
+        UNIT,
+        FILE,
+        QUARTER,
+        STATUS,
+        ROWS_IN,
+        MERGED,
+        REJECTED_N,
+        DUPLICATE,
+        MISSING,
+        SHEETS_REFUSED,
+        REASON,
+    ),
     help="每个单位每季度一行；未报送的单位状态为“未报送”",
 )
+SUBMITTED_ON = Field("submitted_on", "报送日期", Kind.DATE, width=12)
+SAVED_AT = Field("saved_at", "工作簿保存时间", Kind.DATE, width=18)
+MODIFIED_AT = Field("modified_at", "文件修改时间", Kind.DATE, width=18)
 SOURCES = Form(
     "sources",
     "_kam_sources",
-    (*SUBMISSIONS.fields, SHA, MERGED_AT),
+    (*SUBMISSIONS.fields, SHA, MERGED_AT, SUBMITTED_ON, SAVED_AT, MODIFIED_AT),
     help="隐藏表：已合并文件的内容哈希（用于重复合并时判定“未变化”）",
 )
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from kam.injection import csv_cell
 from kam.reader import norm_name
-from kam.register.columns import HQ_FIELDS, REG_ROSTER
+from kam.register.columns import HQ_FIELDS, REG_ROSTER, REJECTED, SUBMISSIONS
 from kam.register.fingerprints import (
     COMPUTED_IDS,
     SPECS,
@@ -126,6 +126,13 @@ class EditReport:
         self.lost_file = path
 
 
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
+    REJECTED.sheet: ("uscc",),
+    SUBMISSIONS.sheet: ("rejected_sheets",),
+}
+"""Columns added to a sheet after registers were written: older registers lack them."""
+
+
 def scan_sheet(
     scan: EditScan, name: str, grid: Sequence[Sequence[Any]], stored: Fingerprints
 ) -> None:
@@ -146,6 +153,9 @@ def scan_sheet(
     left = Counter(prints.rows) if prints else Counter()
     computed = prints.computed if prints else {}
     row_at, comp_at, key_at = spec.positions(ids)
+    # A register written before a column was added was hashed without it.
+    absent = {ids.index(f) for f in ADDED_COLUMNS.get(name, ()) if f not in at}
+    row_at = [i for i in row_at if i not in absent]
     filled_extra = Counter[int]()
     edited = 0
     for r, raw in enumerate(grid[1:], start=2):

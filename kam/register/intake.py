@@ -4,7 +4,10 @@ Decisions (DOMAIN §5 leaves them open):
 - A file that cannot be read, has no usable 报送单位 / 报送季度, or an unknown template
   version is rejected whole (status "rejected"); its rows count as rejected.
 - A missing table sheet is listed in 报送情况 and the file is "partial"; its other sheets
-  merge. A missing required column rejects every row of that sheet with that reason.
+  merge. A missing required column the rules read (kam.register.inputs.NEEDED) rejects
+  every row of that sheet with that reason, and 报送情况 lists the sheet under 整表拒收; any
+  other missing required column leaves the rows merged with the column blank, the file
+  "partial" and the missing column named in its reason.
 - A row with an `error` finding is rejected, its original values kept in 拒收记录. A row
   whose only errors are `duplicate_key` and whose values equal the first row's is a
   duplicate of that row (listed in 拒收记录 with rule "duplicate", not counted as rejected).
@@ -28,6 +31,8 @@ from kam.forms import INFO, TABLE_FORMS, Form
 from kam.io.files import ReadLimits
 from kam.messages import Severity
 from kam.reader import read_file
+from kam.register.inputs import NEEDED
+from kam.register.newest import modified_time, saved_time
 from kam.rules import Rules
 from kam.submission import SheetData, Submission, display
 from kam.validate import ValidateSettings, quote_formulas, validate_submission
@@ -38,7 +43,15 @@ DUPLICATE_RULE = "duplicate"
 TOO_LONG_RULE = "too_long"
 
 MERGED, PARTIAL, REJECTED, UNCHANGED = "merged", "partial", "rejected", "unchanged"
-STATUS_TEXT = {MERGED: "已合并", PARTIAL: "部分合并", REJECTED: "整份拒收", UNCHANGED: "未变化"}
+SUPERSEDED = "superseded"
+UNREADABLE = "无法读取文件："  # how the reason of a file that could not be read begins
+STATUS_TEXT = {
+    MERGED: "已合并",
+    PARTIAL: "部分合并",
+    REJECTED: "整份拒收",
+    UNCHANGED: "未变化",
+    SUPERSEDED: "已被取代",
+}
 """How a file's status reads for people (报送情况, the CLI, the button); JSON keeps the keys."""
 
 
@@ -56,8 +69,12 @@ class FileOutcome:
     duplicate: int = 0
     reason: str = ""
     missing_sheets: tuple[str, ...] = ()
+    rejected_sheets: tuple[str, ...] = ()  # sheets whose every row was refused, with why
+    missing_columns: tuple[str, ...] = ()  # `表名“列名”` merged blank (not a rule's input)
     sha256: str = ""
     submitted_on: dt.date | None = None
+    saved_at: dt.datetime | None = None  # docProps/core.xml dcterms:modified
+    modified_at: dt.datetime | None = None  # the file's modification time
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +88,8 @@ class FileOutcome:
             "duplicate": self.duplicate,
             "reason": self.reason or None,
             "missing_sheets": list(self.missing_sheets),
+            "rejected_sheets": list(self.rejected_sheets),
+            "missing_columns": list(self.missing_columns),
         }
 
     @property
@@ -92,8 +111,15 @@ class Intake:
         o.status, o.reason = REJECTED, reason
         o.rejected, o.merged, o.duplicate = o.rows_in, 0, 0
         self.rows = {}
-        self.refused = [_refusal(o, None, None, rule, reason, "")]
+        self.refused = [] if rule == SUPERSEDED else [_refusal(o, None, None, rule, reason, "")]
+        if rule == SUPERSEDED:  # not bad data: a newer file of the branch stands in
+            o.status, o.rejected_sheets = SUPERSEDED, ()
         return self
+
+    @property
+    def merges(self) -> bool:
+        """True when this file's rows go into the register."""
+        return self.outcome.status in (MERGED, PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -113,38 +139,63 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def take_in(path: Path, sha: str, settings: IntakeSettings) -> Intake:
-    """Read, validate and sort one file; never raises on bad content."""
-    outcome = FileOutcome(file=path.name, sha256=sha)
+def take_in(path: Path, sha: str, settings: IntakeSettings, name: str | None = None) -> Intake:
+    """Read, validate and sort one file (named `name` in reports); never raises on content."""
+    outcome = FileOutcome(file=name or path.name, sha256=sha)
+    outcome.saved_at, outcome.modified_at = saved_time(path), modified_time(path)
     intake = Intake(outcome)
     try:
-        sub = read_file(path, settings.limits)
+        sub = read_file(path, settings.limits, file=outcome.file)
     except UnreadableFileError as exc:
-        return intake.reject_whole(f"无法读取文件：{exc.reason}", "unreadable")
+        outcome.rejected_sheets = ("全部（文件无法读取）",)
+        return intake.reject_whole(f"{UNREADABLE}{exc.reason}", "unreadable")
+    return sort_submission(intake, sub, settings, path)
+
+
+def sort_submission(
+    intake: Intake, sub: Submission, settings: IntakeSettings, path: Path | None = None
+) -> Intake:
+    """Validate a read submission and sort its rows into merged, rejected or duplicate."""
+    outcome = intake.outcome
     report = validate_submission(sub, ValidateSettings(today=settings.today, rules=settings.rules))
-    quote_formulas(report, path)  # 拒收记录 quotes the formula, not its cached value
+    if path is not None:
+        quote_formulas(report, path)  # 拒收记录 quotes the formula, not its cached value
     outcome.branch, outcome.quarter = sub.unit, sub.quarter
     submitted = sub.info("submitted_on")
     outcome.submitted_on = submitted.date() if isinstance(submitted, dt.datetime) else None
     outcome.rows_in = sum(len(sub.sheets[f.id]) for f in TABLE_FORMS if f.id in sub.sheets)
     fatal = _fatal_reason(sub, report.findings)
     if fatal:
+        outcome.rejected_sheets = tuple(
+            f"{sub.sheets[f.id].sheet}（{len(sub.sheets[f.id])} 行）"
+            for f in TABLE_FORMS
+            if f.id in sub.sheets
+        ) or ("全部",)
         return intake.reject_whole(*fatal)
     by_sheet: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
         if f.level is Severity.ERROR and f.sheet is not None:
             by_sheet[f.sheet].append(f)
-    missing = []
+    missing, whole, blank_columns = [], [], []
     for form in TABLE_FORMS:
         data = sub.sheets.get(form.id)
         if data is None:
             missing.append(form.sheet)
             continue
-        _sort_rows(intake, form, data, by_sheet.get(data.sheet, []))
+        errors, blanks = _split_missing_columns(form, by_sheet.get(data.sheet, []))
+        blank_columns += [f"{data.sheet}“{f.column}”" for f in blanks]
+        if any(f.row is None for f in errors) and len(data):
+            why = "；".join(dict.fromkeys(f.message() for f in errors if f.row is None))
+            whole.append(f"{data.sheet}（{len(data)} 行：{why}）")
+        _sort_rows(intake, form, data, errors)
     outcome.missing_sheets = tuple(missing)
-    if missing or outcome.rejected:
+    outcome.rejected_sheets = tuple(whole)
+    outcome.missing_columns = tuple(blank_columns)
+    if missing or outcome.rejected or blank_columns:
         outcome.status = PARTIAL
         parts = [f"缺少工作表：{'、'.join(missing)}"] if missing else []
+        if blank_columns:
+            parts.append(f"缺少列 {'、'.join(blank_columns)}：各行已合并，该列为空，请补报")
         if outcome.rejected:
             parts.append(f"{outcome.rejected} 行有错误未合并，见“拒收记录”")
         outcome.reason = "；".join(parts)
@@ -163,6 +214,22 @@ def _fatal_reason(sub: Submission, findings: list[Finding]) -> tuple[str, str] |
     if sub.quarter is None:
         return f"“{INFO.sheet}”的“{INFO['quarter'].header}”缺失或格式不正确（应如 2026Q3）", "type"
     return None
+
+
+def _split_missing_columns(
+    form: Form, errors: list[Finding]
+) -> tuple[list[Finding], list[Finding]]:
+    """(errors that refuse rows, missing required columns no rule reads: rows merge)."""
+    needed = NEEDED.get(form.id, frozenset({"uscc"}))
+    by_header = {f.header: f.id for f in form.data_fields}
+    blank = [
+        f
+        for f in errors
+        if f.rule == "missing_column"
+        and f.row is None
+        and by_header.get(f.column or "") not in needed
+    ]
+    return [f for f in errors if f not in blank], blank
 
 
 def _sort_rows(intake: Intake, form: Form, data: SheetData, errors: list[Finding]) -> None:
@@ -202,7 +269,9 @@ def _sort_rows(intake: Intake, form: Form, data: SheetData, errors: list[Finding
             )
         else:
             continue
-        intake.refused.append(_refusal(o, data.sheet, row, rule, msg, _original(data, row)))
+        refusal = _refusal(o, data.sheet, row, rule, msg, _original(data, row))
+        refusal["uscc"] = _code(data, row)
+        intake.refused.append(refusal)
     keep = frame.index[~frame.index.isin(list(refused))]
     o.merged += len(keep)
     if len(keep):
@@ -239,6 +308,14 @@ def _duplicate_of(data: SheetData, row: int, found: list[Finding]) -> int | None
     a = [display(v) for v in data.raw.loc[row]]
     b = [display(v) for v in data.raw.loc[first]]
     return first if a == b else None
+
+
+def _code(data: SheetData, row: int) -> str | None:
+    """The row's customer code as read (cleaned), or None when absent or not text."""
+    if "uscc" not in data.present:
+        return None
+    value = data.frame.at[row, "uscc"]
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _original(data: SheetData, row: object) -> str:

@@ -27,14 +27,15 @@ from kam.register.columns import (
     REG_ROSTER,
     REJECTED,
     SOURCES,
-    SUBMISSIONS,
 )
 from kam.register.edits import EditReport, judge
+from kam.register.inbox import scan_inbox
+from kam.register.inputs import rejected_inputs
 from kam.register.intake import (
     REJECTED as REJECTED_STATUS,
 )
 from kam.register.intake import (
-    STATUS_TEXT,
+    SUPERSEDED,
     UNCHANGED,
     FileOutcome,
     Intake,
@@ -44,14 +45,18 @@ from kam.register.intake import (
 )
 from kam.register.owners import Conflict, resolve
 from kam.register.previous import Previous, read_previous
+from kam.register.resubmit import supersede
 from kam.register.safety import HISTORY_DIR, register_lock, write_atomically
+from kam.register.submissions import (
+    branch_list_changed,
+    concat_rows,
+    guess_branches,
+    missing_branches,
+    submissions,
+    unreadable_branches,
+)
 from kam.register.writer import RegisterData, write_register
 from kam.rules import Rules, load_rules
-
-NOT_SUBMITTED = "未报送"
-SUPERSEDED = "superseded"  # internal status of a hidden source record, never reported
-SKIPPED_PREFIXES = ("~$", ".")  # Excel lock files and hidden files are not submissions
-
 
 LOST_EDITS_NAME = "未保留的手工修改.csv"
 
@@ -81,6 +86,9 @@ class MergeResult:
     cut_cells: list[str] | None = None  # texts cut at Excel's cell limit
     edits: EditReport = field(default_factory=EditReport)  # HQ's hand edits: kept or lost
     swept: list[str] = field(default_factory=list)  # temp debris of a killed earlier run
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # customers with rejected rows
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # inbox entries not read
+    unreadable_branches: list[str] = field(default_factory=list)  # sent only unreadable files
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,19 +101,18 @@ class MergeResult:
             "cut_cells": list(self.cut_cells or ()),
             "hand_edits": self.edits.to_json(),
             "swept": self.swept,
+            "customers": self.inputs,
+            "skipped": self.skipped,
+            "unreadable_branches": self.unreadable_branches,
         }
 
     @property
     def has_errors(self) -> bool:
         """True when a file or a row was rejected (exit code 1)."""
-        return self.totals["rejected"] > 0 or any(f.status == REJECTED_STATUS for f in self.files)
-
-
-def inbox_files(inbox: Path) -> list[Path]:
-    """Every regular file of the inbox folder, in name order (any file name)."""
-    return sorted(
-        p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(SKIPPED_PREFIXES)
-    )
+        return any(
+            f.status == REJECTED_STATUS or (f.rejected and f.status != SUPERSEDED)
+            for f in self.files
+        )
 
 
 @dataclass(frozen=True)
@@ -130,28 +137,40 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
     inbox = Path(settings.inbox)
     if not inbox.is_dir():
         raise UsageError(f"找不到报送文件夹 {inbox}，请确认路径")
-    files = inbox_files(inbox)
+    scan = scan_inbox(inbox, register)
+    files = scan.files
     swept: list[Path] = []
     with register_lock(register, swept):
         prev = read_previous(register)
         known = _known_hashes(prev)
         outcomes: list[FileOutcome] = []
         intakes: list[Intake] = []
-        for i, path in enumerate(files, start=1):
-            report(Step(f"读取 {path.name}", i - 1, len(files), reading=True))
+        seen: list[tuple[FileOutcome, dict[str, Any]]] = []
+        this_run: dict[str, FileOutcome] = {}
+        for i, (path, name) in enumerate(files, start=1):
+            report(Step(f"读取 {name}", i - 1, len(files), reading=True))
             sha = file_hash(path)
-            if sha in known:
-                outcomes.append(_unchanged(known[sha], path.name))
+            if sha in this_run:  # the same bytes twice (a renamed copy): count them once
+                outcomes.append(_copy_of(this_run[sha], name))
                 continue
-            intake = take_in(path, sha, IntakeSettings(today=today, rules=rules))
+            if sha in known:
+                outcomes.append(_unchanged(known[sha], name))
+                seen.append((outcomes[-1], known[sha]))
+                this_run[sha] = outcomes[-1]
+                continue
+            intake = take_in(path, sha, IntakeSettings(today=today, rules=rules), name)
             intakes.append(intake)
             outcomes.append(intake.outcome)
-        _supersede(intakes)
-        if not intakes:
+            this_run[sha] = intake.outcome
+        guess_branches(intakes, outcomes, prev.sources, settings.branches)
+        supersede(intakes, seen, prev.sources)
+        if not intakes and not branch_list_changed(prev, settings.branches):
             report(Step("所有文件均未变化，名录保持不变", len(files), len(files)))
             own = resolve(prev.tables.get("roster", _blank_claims()))
             result = _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
             result.swept = [p.name for p in swept]
+            result.inputs = customer_inputs(prev.view, prev.refused, prev.sources)
+            result.skipped = scan.skipped
             return result
         report(Step("合并数据、判定归属、计算等级", len(files), len(files)))
         data, conflicts = _build(prev, intakes, rules, settings.branches)
@@ -160,7 +179,34 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
         result.edits = judged_edits(register, prev, data, _replaced(intakes))
         result.swept = [p.name for p in swept]
+        result.inputs = customer_inputs(data.roster, data.refused, data.sources)
+        result.skipped = scan.skipped
         return result
+
+
+def customer_inputs(
+    view: pd.DataFrame, refused: pd.DataFrame, sources: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """`customers` of `kam merge --json`: each customer whose conclusions miss rejected rows."""
+    if view.empty:
+        return []
+    lost = rejected_inputs(view, refused, sources)
+    return [
+        {
+            "key": view.at[i, "uscc"],
+            "name": view.at[i, "name"],
+            "unit": view.at[i, "unit"],
+            "rejected_inputs": int(lost.total[i]),
+            "rejected_contracts": int(lost.contracts[i]),
+            "rejected_logs": int(lost.logs[i]),
+            "rejected_risk_reports": int(lost.risk[i]),
+            "rejected_files": list(lost.files[i]),
+            "missing_sheets": list(lost.sheets[i]),
+            "tier_check": view.at[i, "tier_check"] if "tier_check" in view else None,
+        }
+        for i in view.index
+        if lost.any[i]
+    ]
 
 
 def judged_edits(
@@ -188,19 +234,9 @@ def _result(
         for k in ("rows_in", "merged", "rejected", "duplicate")
     }
     missing = missing_branches(sources, settings.branches)
-    return MergeResult(register, outcomes, conflicts, totals, missing, written, notes)
-
-
-def _latest_quarter(sources: pd.DataFrame) -> str | None:
-    quarters = [q for q in sources.get("quarter", ()) if isinstance(q, str) and q]
-    return max(quarters) if quarters else None
-
-
-def missing_branches(sources: pd.DataFrame, branches: tuple[str, ...]) -> list[str]:
-    """Known branches with no file (merged or rejected) for the register's latest quarter."""
-    latest = _latest_quarter(sources)
-    done = set(sources.loc[sources["quarter"] == latest, "unit"]) if latest else set()
-    return [b for b in branches if b not in done]
+    result = MergeResult(register, outcomes, conflicts, totals, missing, written, notes)
+    result.unreadable_branches = [b for b in unreadable_branches(sources) if b in settings.branches]
+    return result
 
 
 def _known_hashes(prev: Previous) -> dict[str, dict[str, Any]]:
@@ -218,11 +254,16 @@ def _unchanged(record: dict[str, Any], name: str) -> FileOutcome:
         "quarter": record.get("quarter"),
         "sha256": str(record.get("sha256") or ""),
     }
-    if record.get("status") == SUPERSEDED:
-        return FileOutcome(
-            **base, status=UNCHANGED, reason="该文件已被同单位同季度的新报送替换，未再合并"
-        )
     counts = {k: _int(record.get(k)) for k in ("rows_in", "merged", "rejected", "duplicate")}
+    if record.get("status") == SUPERSEDED:  # its rows are not in the register: none merged
+        rows = counts["rows_in"]
+        return FileOutcome(
+            **base,
+            rows_in=rows,
+            rejected=rows,
+            status=SUPERSEDED,
+            reason="该文件已被同单位同季度的新报送取代，未再合并",
+        )
     if record.get("status") == REJECTED_STATUS:  # still refused: say so, and exit 1 again
         why = f"与上次整份拒收的文件相同：{record.get('reason') or ''}".rstrip("：")
         return FileOutcome(**base, **counts, status=REJECTED_STATUS, reason=why)
@@ -231,22 +272,22 @@ def _unchanged(record: dict[str, Any], name: str) -> FileOutcome:
     )
 
 
+def _copy_of(first: FileOutcome, name: str) -> FileOutcome:
+    """A file with the same bytes as one read earlier in this run: all its rows duplicate."""
+    return FileOutcome(
+        file=name,
+        branch=first.branch,
+        quarter=first.quarter,
+        status=UNCHANGED,
+        rows_in=first.rows_in,
+        duplicate=first.rows_in,
+        reason=f"与本次的“{first.file}”内容完全相同，按重复文件处理，未再合并",
+        sha256=first.sha256,
+    )
+
+
 def _int(value: object) -> int:
     return int(value) if isinstance(value, int | float) and value == value else 0
-
-
-def _supersede(intakes: list[Intake]) -> None:
-    """Two readable files of one branch and quarter: the later 报送日期 (then name) wins."""
-    by_slot: dict[tuple[str, str], list[Intake]] = {}
-    for it in intakes:
-        o = it.outcome
-        if o.status != REJECTED_STATUS and o.branch and o.quarter:
-            by_slot.setdefault((o.branch, o.quarter), []).append(it)
-    for group in by_slot.values():
-        group.sort(key=lambda it: (it.outcome.submitted_on or dt.date.min, it.outcome.file))
-        keep = group[-1].outcome.file
-        for it in group[:-1]:
-            it.reject_whole(f"同一单位同一季度有更新的报送文件“{keep}”，本文件未合并", "superseded")
 
 
 def _blank_claims() -> pd.DataFrame:
@@ -260,7 +301,7 @@ def _build(
     branches: tuple[str, ...],
 ) -> tuple[RegisterData, list[Conflict]]:
     """The next register's content from the old one and the new files."""
-    merged = [it for it in intakes if it.outcome.status != REJECTED_STATUS]
+    merged = [it for it in intakes if it.merges]
     replaced = _replaced(intakes)
     names = {it.outcome.file for it in intakes}
     now = dt.datetime.now().replace(microsecond=0)
@@ -273,30 +314,23 @@ def _build(
             new = [p.assign(updated=now) for p in new]
         parts += new
         ids = [f.id for f in form.fields]
-        stores[source_id] = _concat(parts, ids)
+        stores[source_id] = concat_rows(parts, ids)
     own = resolve(stores["roster"])
     _count_losers(own.losers, merged)
     view = own.view.copy()
-    risks = assess_register(view, stores, rules)
+    refused = _refused(prev, intakes, replaced, names)
+    sources = _sources(prev.sources, intakes, replaced, names, now)
+    risks = assess_register(view, stores, rules, rejected_inputs(view, refused, sources))
     for f in HQ_FIELDS:
         view[f.id] = view["uscc"].map(lambda k, fid=f.id: prev.hq.get(k, {}).get(fid))
     view = view.reindex(columns=[f.id for f in REG_ROSTER.fields])
-    refused_old = prev.refused
-    if len(refused_old):
-        keep = ~_slot_mask(refused_old, "unit", replaced) & ~refused_old["file"].isin(names)
-        refused_old = refused_old[keep]
-    refused = _concat(
-        [refused_old, pd.DataFrame([r for it in intakes for r in it.refused])],
-        [f.id for f in REJECTED.fields],
-    )
-    sources = _sources(prev.sources, intakes, replaced, names, now)
     data = RegisterData(
         roster=view,
         tables={form.id: stores[sid] for sid, form in REG_BY_SOURCE.items() if sid != "roster"},
         risks=risks,
         conflicts=own.conflict_rows,
         refused=refused,
-        submissions=_submissions(sources, branches),
+        submissions=submissions(sources, branches),
         changes=quarter_changes(prev.view, view),
         sources=sources,
         as_of=register_as_of(view),
@@ -305,13 +339,24 @@ def _build(
     return data, own.conflicts
 
 
+def _refused(
+    prev: Previous, intakes: list[Intake], replaced: set[tuple[Any, Any]], names: set[str]
+) -> pd.DataFrame:
+    """拒收记录: the old rows of slots not submitted again, then this run's refusals."""
+    refused_old = prev.refused
+    if len(refused_old):
+        # A file of the same name refused whole without a known branch is replaced by name.
+        again = refused_old["file"].isin(names) & refused_old["unit"].isna()
+        refused_old = refused_old[~_slot_mask(refused_old, "unit", replaced) & ~again]
+    return concat_rows(
+        [refused_old, pd.DataFrame([r for it in intakes for r in it.refused])],
+        [f.id for f in REJECTED.fields],
+    )
+
+
 def _replaced(intakes: list[Intake]) -> set[tuple[Any, Any]]:
     """The (branch, quarter) slots whose stored rows the merged files replace."""
-    return {
-        (it.outcome.branch, it.outcome.quarter)
-        for it in intakes
-        if it.outcome.status != REJECTED_STATUS
-    }
+    return {(it.outcome.branch, it.outcome.quarter) for it in intakes if it.merges}
 
 
 def _slot_mask(frame: pd.DataFrame, unit_col: str, slots: set[tuple[Any, Any]]) -> pd.Series:
@@ -322,13 +367,6 @@ def _slot_mask(frame: pd.DataFrame, unit_col: str, slots: set[tuple[Any, Any]]) 
 def _drop(old: pd.DataFrame, replaced: set[tuple[Any, Any]]) -> pd.DataFrame:
     """The old rows minus those of every (branch, quarter) submitted again."""
     return old[~_slot_mask(old, "source_unit", replaced)]
-
-
-def _concat(parts: list[pd.DataFrame], ids: list[str]) -> pd.DataFrame:
-    parts = [p.reindex(columns=ids).astype(object) for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=ids, dtype=object)
-    return pd.concat(parts, ignore_index=True)
 
 
 def _count_losers(losers: pd.DataFrame, merged: list[Intake]) -> None:
@@ -353,7 +391,9 @@ def _sources(
     """The hidden per-file record: what the next merge compares hashes against."""
     ids = [f.id for f in SOURCES.fields]
     if len(old):
-        old = old[~old["file"].isin(names)].copy()
+        # Only a refused record gives way to a new file of its name; a merged one stays
+        # until its (branch, quarter) is replaced (the new file may have lost to it).
+        old = old[~(old["file"].isin(names) & (old["status"] == REJECTED_STATUS))].copy()
         # Files replaced by a resubmission keep their hash, so that meeting them again in
         # an inbox that still holds them never brings their old rows back.
         gone = _slot_mask(old, "unit", replaced) & (old["status"] != REJECTED_STATUS)
@@ -370,23 +410,14 @@ def _sources(
             "rejected": o.rejected,
             "duplicate": o.duplicate,
             "missing_sheets": "、".join(o.missing_sheets),
+            "rejected_sheets": "；".join(o.rejected_sheets),
             "reason": o.reason,
             "sha256": o.sha256,
             "merged_at": now,
+            "submitted_on": o.submitted_on,
+            "saved_at": o.saved_at,
+            "modified_at": o.modified_at,
         }
         for o in (it.outcome for it in intakes)
     ]
-    return _concat([old, pd.DataFrame(new)], ids)
-
-
-def _submissions(sources: pd.DataFrame, branches: tuple[str, ...]) -> pd.DataFrame:
-    """报送情况: one row per file merged or rejected, then the branches that did not submit."""
-    ids = [f.id for f in SUBMISSIONS.fields]
-    rows = sources[sources["status"] != SUPERSEDED].reindex(columns=ids)
-    rows["status"] = rows["status"].map(lambda s: STATUS_TEXT.get(s, s))
-    latest = _latest_quarter(sources)
-    absent = [
-        {"unit": b, "quarter": latest, "status": NOT_SUBMITTED, "reason": "本季度未收到报送文件"}
-        for b in missing_branches(sources, branches)
-    ]
-    return _concat([rows, pd.DataFrame(absent)], ids)
+    return concat_rows([old, pd.DataFrame(new)], ids)

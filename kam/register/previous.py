@@ -25,6 +25,7 @@ from kam.register.columns import (
     REG_ROSTER,
     REJECTED,
     SOURCES,
+    SUBMISSIONS,
 )
 from kam.register.edits import EditScan, scan_sheet
 from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
@@ -39,6 +40,7 @@ class Previous:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # source form id -> rows
     refused: pd.DataFrame = field(default_factory=pd.DataFrame)  # 拒收记录
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_sources
+    submissions: pd.DataFrame = field(default_factory=pd.DataFrame)  # 报送情况 as written
     hq: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> HQ column values
     view: pd.DataFrame = field(default_factory=pd.DataFrame)  # the old 集团大客户名录 rows
     edits: EditScan = field(default_factory=EditScan)  # HQ's hand edits found in it
@@ -88,6 +90,7 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:
             prev.tables[source_id] = _typed(sheets.get(form.sheet), form)
     prev.refused = _typed(sheets.get(REJECTED.sheet), REJECTED)
     prev.sources = _typed(sheets.get(SOURCES.sheet), SOURCES)
+    prev.submissions = _typed(sheets.get(SUBMISSIONS.sheet), SUBMISSIONS)
     prev.edits = scan_edits(sheets)
     return prev
 

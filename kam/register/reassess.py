@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from kam.errors import UsageError
 from kam.register.assess import register_as_of, register_risk_input
 from kam.register.edits import EditReport
+from kam.register.inputs import rejected_inputs
 from kam.register.merge import _build, judged_edits
 from kam.register.owners import resolve
 from kam.register.previous import Previous, read_previous
@@ -32,9 +35,10 @@ class RegisterRisk:
     as_of: dt.date
     result: RiskResult
     manual: dict[str, str]  # USCC -> 人工风险等级
+    lost: pd.DataFrame | None = None  # rejected_inputs and note per customer
 
     def to_json(self) -> dict[str, Any]:
-        doc = risk_json(self.result, self.as_of)
+        doc = risk_json(self.result, self.as_of, self.lost)
         for customer in doc["customers"]:
             manual = self.manual.get(customer["key"] or "")
             customer["computed_level"] = customer["level"]
@@ -63,7 +67,8 @@ def risk_of(prev: Previous, register: str, rules: Rules, as_of: dt.date | None) 
         for key, values in prev.hq.items()
         if values.get("manual_risk") not in (None, "")
     }
-    return RegisterRisk(when, assess(data, when, rules), manual)
+    lost = rejected_inputs(view, prev.refused, prev.sources).frame()
+    return RegisterRisk(when, assess(data, when, rules), manual, lost)
 
 
 def apply_risk(register: Path, rules: Rules) -> EditReport:

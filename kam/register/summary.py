@@ -28,6 +28,10 @@ def merge_message(result: MergeResult) -> str:
         lines.append(f"拒收明细见“{REJECTED.sheet}”和“{SUBMISSIONS.sheet}”。")
     if result.missing_branches:
         lines.append(f"未报送：{'、'.join(result.missing_branches)}。")
+    if result.unreadable_branches:
+        lines.append(f"报送文件无法读取：{'、'.join(result.unreadable_branches)}。")
+    if result.skipped:
+        lines.append(f"已跳过 {len(result.skipped)} 个临时或隐藏文件。")
     if result.cut_cells:
         lines.append(f"{len(result.cut_cells)} 处文本超过 Excel 单元格上限被截断。")
     lost = result.edits.lost

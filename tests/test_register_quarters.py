@@ -244,14 +244,15 @@ def test_kam_risk_reads_the_archive_when_its_window_needs_it(tmp_path: Path) -> 
     run(reg, tmp_path / "q1")
     assert sheet_rows(reg, RISK.sheet) == [] and archive_files(reg)
     rules = load_rules()
-    wide = rules.model_copy(
-        update={"risk": rules.risk.model_copy(update={"report_quarters": 8})}
-    )
+    wide = rules.model_copy(update={"risk": rules.risk.model_copy(update={"report_quarters": 8})})
     near = register_risk(reg, rules).to_json()["customers"]
     far = register_risk(reg, wide).to_json()["customers"]
-    rule_ids = lambda doc: {r["rule"] for cust in doc for r in cust["reasons"]}  # noqa: E731
-    assert "reported_risk" not in rule_ids(near)
-    assert "reported_risk" in rule_ids(far)
+    assert "reported_risk" not in _rules_fired(near)
+    assert "reported_risk" in _rules_fired(far)
+
+
+def _rules_fired(customers: list[dict[str, Any]]) -> set[str]:
+    return {r["rule"] for cust in customers for r in cust["reasons"]}
 
 
 def test_hand_edits_survive_a_replacement_or_are_listed(tmp_path: Path) -> None:
@@ -317,9 +318,12 @@ def _event_rows(unit: str, picks: list[tuple[str, dt.date]]) -> dict[str, list[d
     c = CODES[unit][0]
     out: dict[str, list[dict[str, Any]]] = {"reception": [], "maintenance": [], "risk": []}
     for kind, day in picks:
-        row = {"reception": lambda: visit(c, day), "maintenance": lambda: care(c, unit, day, True),
-               "risk": lambda: report(c, day)}[kind]()  # fmt: skip
-        out[kind].append(row)
+        if kind == "reception":
+            out[kind].append(visit(c, day))
+        elif kind == "maintenance":
+            out[kind].append(care(c, unit, day, closed=True))
+        else:
+            out[kind].append(report(c, day))
     return out
 
 

@@ -360,3 +360,33 @@ def test_sequences_of_quarters_keep_latest_state_and_every_event_once(
             for sheet in (REG_ROSTER.sheet, CARDS.sheet, CONTRACTS.sheet):
                 assert codes_of(reg, sheet, u) == sorted(want), (sheet, u)
         assert _all_events(reg) == sorted(sent)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "risk", "archive", "start"),
+    [
+        (dt.date(2026, 12, 31), {}, {}, dt.date(2026, 1, 1)),
+        (dt.date(2026, 3, 31), {}, {}, dt.date(2025, 4, 1)),  # four latest quarters
+        (dt.date(2026, 12, 31), {"top_contact_months": 24}, {}, dt.date(2025, 1, 1)),
+        (dt.date(2026, 12, 31), {}, {"keep_quarters": 1}, dt.date(2026, 1, 1)),  # the year
+        (
+            dt.date(2026, 12, 31),
+            {"top_contact_months": 1},
+            {"keep_quarters": 1, "keep_current_year": False},
+            dt.date(2026, 7, 1),  # report_quarters = 2: from the previous quarter's start
+        ),
+    ],
+)
+def test_the_register_keeps_the_longest_window_of_rules_and_settings(
+    as_of: dt.date, risk: dict[str, Any], archive: dict[str, Any], start: dt.date
+) -> None:
+    from kam.register.archive import keep_from
+
+    base = load_rules()
+    rules = base.model_copy(
+        update={
+            "risk": base.risk.model_copy(update=risk),
+            "archive": base.archive.model_copy(update=archive),
+        }
+    )
+    assert keep_from(as_of, rules) == start

@@ -265,6 +265,8 @@ def _risk_start(as_of: dt.date, rules: Rules) -> dt.date:
     r = rules.risk
     return min(
         quarter_start(as_of, r.report_quarters),
-        (pd.Timestamp(as_of) - pd.DateOffset(months=r.top_contact_months)).date(),
+        # few_top_contacts counts from the day after as-of minus N months
+        (pd.Timestamp(as_of) - pd.DateOffset(months=r.top_contact_months)).date()
+        + dt.timedelta(days=1),
         as_of - dt.timedelta(days=r.no_contact_days),
     )

@@ -89,12 +89,20 @@ class MergeRules(_Strict):
     keep_history: int = Field(10, ge=0, le=1000)
 
 
+class ArchiveRules(_Strict):
+    """Which events the register keeps; the older ones move to the yearly archive workbooks."""
+
+    keep_quarters: int = Field(4, ge=1, le=400)  # the latest N quarters up to as-of
+    keep_current_year: bool = True  # and every event of as-of's year
+
+
 class Rules(_Strict):
     """Everything a user may tune without touching code."""
 
     tier: TierRules = TierRules()
     risk: RiskRules = RiskRules()
     merge: MergeRules = MergeRules()
+    archive: ArchiveRules = ArchiveRules()
 
 
 def default_rules_text() -> str:

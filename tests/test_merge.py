@@ -255,7 +255,11 @@ def test_resubmission_replaces_branch_rows_for_quarter(tmp_path: Path) -> None:
     assert len(contracts) == 4
     assert {r["来源文件"] for r in contracts if r["来源单位"] == "华东分公司"} == {"a-v2.xlsx"}
     changes = sheet_rows(result.register, CHANGES.sheet)
-    assert [(c["统一社会信用代码"], c["变更类型"]) for c in changes] == [(CODES[2], "移除客户")]
+    # The customer left, and with it its contract (a card goes with its customer).
+    assert [(c["统一社会信用代码"], c["变更类型"], c["原值"]) for c in changes] == [
+        (CODES[2], "移除客户", "项目级"),
+        (CODES[2], "移除合同", "HT-华东-002"),
+    ]
     sub = sheet_rows(result.register, SUBMISSIONS.sheet)
     assert sorted(r["文件"] for r in sub) == ["a-v2.xlsx", "b.xlsx"]
     # The first inbox, still holding the old file, never brings the replaced rows back.

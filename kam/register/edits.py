@@ -236,7 +236,7 @@ def _lost_row(row: EditedRow, replaced: set[tuple[Any, Any]]) -> LostEdit:
     if row.sheet not in STORED_SHEETS:
         why = "该表每次合并都重新生成，手工修改不保留"
     elif (unit, quarter) in replaced:
-        why = f"{display(unit)} 重新报送了 {display(quarter)}，该行已被新报送替换"
+        why = f"{display(unit)} 重新报送后，其 {display(quarter)} 报送的这一行已被新报送替换"
     elif row.sheet == REG_ROSTER.sheet:
         why = "该客户的这一行已被更新的报送或归属判定取代（原认领见“归属冲突”或历史版本）"
     else:

@@ -105,6 +105,12 @@ def excel_time(value: dt.datetime | dt.date | np.datetime64) -> dt.datetime | No
     reads back from its serial a hair either side, so its recorded fingerprint would not
     match what the next merge reads.
     """
+    kind = type(value)
+    # The common cases without a pandas Timestamp per cell (the writer's hot path).
+    if kind is dt.datetime and value.tzinfo is None and value.microsecond % 1000 == 0:  # type: ignore[union-attr]
+        return value  # type: ignore[return-value]
+    if kind is dt.date:
+        return dt.datetime(value.year, value.month, value.day)  # type: ignore[union-attr]
     stamp = pd.Timestamp(value)
     if pd.isna(stamp):
         return None

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from kam.errors import UsageError
+from kam.register.archive import drop_archived, split
 from kam.register.assess import assess_register, register_as_of
 from kam.register.changes import quarter_changes
 from kam.register.columns import (
@@ -43,10 +44,13 @@ from kam.register.intake import (
     file_hash,
     take_in,
 )
+from kam.register.limits import SheetLimits
 from kam.register.owners import Conflict, resolve
 from kam.register.previous import Previous, read_previous
 from kam.register.resubmit import supersede
 from kam.register.safety import HISTORY_DIR, register_lock, write_atomically
+from kam.register.settle import count_repeats, settle, with_removed
+from kam.register.state import assemble
 from kam.register.submissions import (
     branch_list_changed,
     concat_rows,
@@ -71,6 +75,7 @@ class MergeSettings:
     today: dt.date | None = None
     branches: tuple[str, ...] = ()  # known branch list, to name non-submitters
     keep_history: int = 10
+    limits: SheetLimits = field(default_factory=SheetLimits)  # tests use small ones
 
 
 @dataclass
@@ -175,6 +180,7 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         report(Step("合并数据、判定归属、计算等级", len(files), len(files)))
         data, conflicts = _build(prev, intakes, rules, settings.branches)
         report(Step(f"写入 {register.name}", len(files), len(files)))
+        settle(register, data, settings.limits)
         write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
         result.edits = judged_edits(register, prev, data, _replaced(intakes))
@@ -213,7 +219,7 @@ def judged_edits(
     register: Path, prev: Previous, data: RegisterData, replaced: set[tuple[Any, Any]]
 ) -> EditReport:
     """HQ's hand edits against the register just written; the lost ones also go to a CSV."""
-    edits = judge(prev.edits, data.written, data.roster, prev.hq, replaced)
+    edits = judge(prev.edits, data.written, data.roster, prev.hq, replaced | data.replaced)
     if edits.lost:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         edits.write_lost(register.parent / HISTORY_DIR / f"{stamp}.{LOST_EDITS_NAME}")
@@ -305,19 +311,18 @@ def _build(
     replaced = _replaced(intakes)
     names = {it.outcome.file for it in intakes}
     now = dt.datetime.now().replace(microsecond=0)
-    stores: dict[str, pd.DataFrame] = {}
-    for source_id, form in REG_BY_SOURCE.items():
-        old = prev.tables.get(source_id)
-        parts = [_drop(old, replaced)] if old is not None and len(old) else []
-        new = [it.rows[source_id] for it in merged if source_id in it.rows]
-        if source_id == "roster":
-            new = [p.assign(updated=now) for p in new]
-        parts += new
-        ids = [f.id for f in form.fields]
-        stores[source_id] = concat_rows(parts, ids)
+    for it in merged:
+        if "roster" in it.rows:
+            it.rows["roster"] = it.rows["roster"].assign(updated=now)
+    made = assemble(prev.tables, intakes, prev.sources, replaced)
+    stores = made.stores
     own = resolve(stores["roster"])
     _count_losers(own.losers, merged)
     view = own.view.copy()
+    stores, pending = split(stores, register_as_of(view), rules)
+    if prev.path is not None:
+        made.duplicates.update(drop_archived(prev.path, pending))
+    count_repeats(made, merged)
     refused = _refused(prev, intakes, replaced, names)
     sources = _sources(prev.sources, intakes, replaced, names, now)
     risks = assess_register(view, stores, rules, rejected_inputs(view, refused, sources))
@@ -331,10 +336,12 @@ def _build(
         conflicts=own.conflict_rows,
         refused=refused,
         submissions=submissions(sources, branches),
-        changes=quarter_changes(prev.view, view),
+        changes=with_removed(quarter_changes(prev.view, view), made, view),
         sources=sources,
         as_of=register_as_of(view),
         risk_rules=rules.risk,
+        pending=pending,
+        replaced=made.slots,
     )
     return data, own.conflicts
 
@@ -362,11 +369,6 @@ def _replaced(intakes: list[Intake]) -> set[tuple[Any, Any]]:
 def _slot_mask(frame: pd.DataFrame, unit_col: str, slots: set[tuple[Any, Any]]) -> pd.Series:
     pairs = pd.Series(list(zip(frame[unit_col], frame["quarter"], strict=True)), index=frame.index)
     return pairs.isin(slots)
-
-
-def _drop(old: pd.DataFrame, replaced: set[tuple[Any, Any]]) -> pd.DataFrame:
-    """The old rows minus those of every (branch, quarter) submitted again."""
-    return old[~_slot_mask(old, "source_unit", replaced)]
 
 
 def _count_losers(losers: pd.DataFrame, merged: list[Intake]) -> None:

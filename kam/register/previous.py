@@ -44,6 +44,7 @@ class Previous:
     hq: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> HQ column values
     view: pd.DataFrame = field(default_factory=pd.DataFrame)  # the old 集团大客户名录 rows
     edits: EditScan = field(default_factory=EditScan)  # HQ's hand edits found in it
+    path: Path | None = None  # the register file read (its archive files lie beside it)
 
     @property
     def exists(self) -> bool:
@@ -53,7 +54,7 @@ class Previous:
 def read_previous(path: Path) -> Previous:
     """The current register's content, or an empty Previous when there is none yet."""
     if not path.exists():
-        return Previous()
+        return Previous(path=path)
     try:
         book = calamine.load_workbook(str(path))
         sheets = {name: _frame(book, name) for name in book.sheet_names}
@@ -63,7 +64,9 @@ def read_previous(path: Path) -> Previous:
             f"现有名录无法读取（{type(exc).__name__}: {exc}）；请从 history 文件夹恢复上一版后重试",
             f"the current register cannot be read ({exc}); restore it from history/",
         ) from exc
-    return previous_from_sheets(sheets)
+    prev = previous_from_sheets(sheets)
+    prev.path = path
+    return prev
 
 
 def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:

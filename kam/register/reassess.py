@@ -16,13 +16,16 @@ from typing import Any
 import pandas as pd
 
 from kam.errors import UsageError
+from kam.register.archive import with_archive
 from kam.register.assess import register_as_of, register_risk_input
 from kam.register.edits import EditReport
 from kam.register.inputs import rejected_inputs
+from kam.register.limits import SheetLimits
 from kam.register.merge import _build, judged_edits
 from kam.register.owners import resolve
 from kam.register.previous import Previous, read_previous
 from kam.register.safety import register_lock, write_atomically
+from kam.register.settle import settle
 from kam.register.writer import write_register
 from kam.risk import RiskResult, assess, risk_json
 from kam.rules import Rules
@@ -50,7 +53,10 @@ class RegisterRisk:
 
 def register_risk(register: Path, rules: Rules, as_of: dt.date | None = None) -> RegisterRisk:
     """Risk levels and reasons over every merged contract and log of the register file."""
-    return risk_of(read_previous(register), str(register), rules, as_of)
+    prev = read_previous(register)
+    if prev.exists:
+        with_archive(prev, register, rules, as_of)
+    return risk_of(prev, str(register), rules, as_of)
 
 
 def risk_of(prev: Previous, register: str, rules: Rules, as_of: dt.date | None) -> RegisterRisk:
@@ -82,6 +88,7 @@ def apply_risk(register: Path, rules: Rules) -> EditReport:
         if not prev.exists:
             raise UsageError(f"{register} 不是已有的集团大客户名录，请先运行 kam merge")
         data, _ = _build(prev, [], rules, tuple(rules.merge.branches))
+        settle(register, data, SheetLimits())
         keep = rules.merge.keep_history
         write_atomically(register, lambda tmp: write_register(tmp, data), keep)
         return judged_edits(register, prev, data, set())

@@ -210,6 +210,11 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+DEFLATE_LEVEL = 1
+"""zlib level of the register's parts: the row XML compresses at 1 about three times faster
+than the default 6, for a file about a fifth larger."""
+
+
 def splice(path: Path, sheets: list[SheetRows]) -> None:
     """Put each sheet's row XML into the saved workbook at `path` (a new file, then replace).
 
@@ -219,7 +224,10 @@ def splice(path: Path, sheets: list[SheetRows]) -> None:
     fd, name = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        with zipfile.ZipFile(path) as zin, zipfile.ZipFile(name, "w", zipfile.ZIP_DEFLATED) as zout:
+        with (
+            zipfile.ZipFile(path) as zin,
+            zipfile.ZipFile(name, "w", zipfile.ZIP_DEFLATED, compresslevel=DEFLATE_LEVEL) as zout,
+        ):
             for item in zin.infolist():
                 rows = by_part.get(item.filename)
                 if rows is None:

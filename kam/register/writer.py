@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,9 @@ class RegisterData:
     written: Fingerprints = field(default_factory=Fingerprints)  # filled by the writer
     as_of: dt.date | None = None  # the evaluation date of the risk rules
     risk_rules: RiskRules = field(default_factory=RiskRules)
+    # Events leaving the register for the yearly archive (kam.register.archive), by year.
+    pending: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    replaced: set[tuple[Any, Any]] = field(default_factory=set)  # (unit, quarter) rows replaced
 
     @classmethod
     def empty(cls) -> RegisterData:

@@ -234,6 +234,52 @@ def risk(
     raise typer.Exit(EXIT_OK)
 
 
+@app.command()
+def kpi(
+    register: Annotated[Path, typer.Argument(help="集团大客户名录")],
+    rules: RulesOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """各单位考核（最新报送季度）：每项指标的分子、分母与目标（同名录“考核”表）。"""
+    from kam.insight.build import read_insight
+
+    found = read_insight(register_file(register), rules_from(rules))
+    if json:
+        render.print_json(found.card.to_json())
+    else:
+        render.scorecard(found.card)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def notice(
+    register: Annotated[Path, typer.Argument(help="集团大客户名录")],
+    out: Annotated[Path, typer.Option("--out", help="输出目录（缺省为名录所在目录）")] = None,  # type: ignore[assignment]
+    rules: RulesOpt = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="通报日期 YYYY-MM-DD，缺省为今天")
+    ] = None,
+) -> None:
+    """为每个出现破产征兆的客户写出《预警通报》（Word），供集团范围预警。"""
+    from kam.insight.build import read_insight
+    from kam.insight.notice import write_notices
+
+    found = read_insight(register_file(register), rules_from(rules))
+    folder = out if out is not None else register.parent
+    paths = write_notices(found, folder, parse_date(today, "--today") or dt.date.today())
+    render.notices(paths)
+    raise typer.Exit(EXIT_OK)
+
+
+def register_file(path: Path) -> Path:
+    """The register named on the command line, or a clear usage error."""
+    if not path.is_file():
+        raise UsageError(f"找不到集团大客户名录 {path}")
+    if not is_register(path):
+        raise UsageError(f"{path} 不是集团大客户名录（由 kam merge 生成的工作簿）")
+    return path
+
+
 def is_register(path: Path) -> bool:
     """True for a workbook that has the register's main sheet (decided without parsing)."""
     from kam.io.files import DEFAULT_LIMITS

@@ -118,6 +118,7 @@ MISSING = Field("missing_sheets", "缺少工作表", width=24)
 REASON = Field("reason", "说明", width=50)
 SHA = Field("sha256", "内容哈希", width=20)
 MERGED_AT = Field("merged_at", "合并时间", Kind.DATE, width=18)
+SUBMITTED_ON = Field("submitted_on", "报送日期", Kind.DATE, width=12)  # for 考核 按时报送
 SUBMISSIONS = Form(
     "submissions",
     "报送情况",
@@ -127,7 +128,7 @@ SUBMISSIONS = Form(
 SOURCES = Form(
     "sources",
     "_kam_sources",
-    (*SUBMISSIONS.fields, SHA, MERGED_AT),
+    (*SUBMISSIONS.fields, SHA, MERGED_AT, SUBMITTED_ON),
     help="隐藏表：已合并文件的内容哈希（用于重复合并时判定“未变化”）",
 )
 
@@ -142,6 +143,7 @@ CHANGES = Form(
 )
 
 SUMMARY_SHEET = "汇总"
+KPI_SHEET, EXPOSURE_SHEET, TREND_SHEET = "考核", "风险敞口", "趋势"  # DOMAIN §9
 NO_RISK = "无"
 
 REGISTER_SHEETS: tuple[str, ...] = (
@@ -153,5 +155,8 @@ REGISTER_SHEETS: tuple[str, ...] = (
     SUBMISSIONS.sheet,
     CHANGES.sheet,
     SUMMARY_SHEET,
+    KPI_SHEET,
+    EXPOSURE_SHEET,
+    TREND_SHEET,
 )
 """Visible sheets in tab order (the hidden _kam_sources sheet comes last)."""

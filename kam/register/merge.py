@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from kam.errors import UsageError
+from kam.insight.build import facts_of, merge_insight
 from kam.register.assess import assess_register, register_as_of
 from kam.register.changes import quarter_changes
 from kam.register.columns import (
@@ -80,6 +81,7 @@ class MergeResult:
     written: bool = True  # False when every file was unchanged
     cut_cells: list[str] | None = None  # texts cut at Excel's cell limit
     edits: EditReport = field(default_factory=EditReport)  # HQ's hand edits: kept or lost
+    notices_due: int = 0  # customers under a bankruptcy warning: one 预警通报 each (kam notice)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ class MergeResult:
             "written": self.written,
             "cut_cells": list(self.cut_cells or ()),
             "hand_edits": self.edits.to_json(),
+            "notices_due": self.notices_due,
         }
 
     @property
@@ -147,12 +150,15 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         if not intakes:
             report(Step("所有文件均未变化，名录保持不变", len(files), len(files)))
             own = resolve(prev.tables.get("roster", _blank_claims()))
-            return _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
+            done = _result(settings, register, outcomes, own.conflicts, prev.sources, False, [])
+            done.notices_due = _bankrupt_rows(prev.view)
+            return done
         report(Step("合并数据、判定归属、计算等级", len(files), len(files)))
         data, conflicts = _build(prev, intakes, rules, settings.branches)
         report(Step(f"写入 {register.name}", len(files), len(files)))
         write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
+        result.notices_due = data.insight.notices_due if data.insight else 0
         result.edits = judged_edits(register, prev, data, _replaced(intakes))
         return result
 
@@ -243,6 +249,14 @@ def _supersede(intakes: list[Intake]) -> None:
             it.reject_whole(f"同一单位同一季度有更新的报送文件“{keep}”，本文件未合并", "superseded")
 
 
+def _bankrupt_rows(view: pd.DataFrame) -> int:
+    """Customers of a stored register whose 风险原因 names the bankruptcy rule."""
+    if view.empty:
+        return 0
+    reasons = view["risk_reason"].astype(str)
+    return int(view.loc[reasons.str.contains("bankruptcy", regex=False), "uscc"].nunique())
+
+
 def _blank_claims() -> pd.DataFrame:
     return pd.DataFrame(columns=[f.id for f in REG_ROSTER.fields], dtype=object)
 
@@ -296,6 +310,8 @@ def _build(
         as_of=register_as_of(view),
         risk_rules=rules.risk,
     )
+    facts = facts_of(view, stores, risks, sources, rules, branches)
+    data.insight = merge_insight(prev, facts, rules, branches)
     return data, own.conflicts
 
 
@@ -367,6 +383,7 @@ def _sources(
             "reason": o.reason,
             "sha256": o.sha256,
             "merged_at": now,
+            "submitted_on": o.submitted_on,
         }
         for o in (it.outcome for it in intakes)
     ]

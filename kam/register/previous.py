@@ -17,6 +17,7 @@ import python_calamine as calamine
 
 from kam.errors import UnreadableFileError
 from kam.forms import Form
+from kam.insight.trends import HISTORY
 from kam.reader import norm_name
 from kam.register.columns import (
     CONFLICTS,
@@ -42,6 +43,7 @@ class Previous:
     hq: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> HQ column values
     view: pd.DataFrame = field(default_factory=pd.DataFrame)  # the old 集团大客户名录 rows
     edits: EditScan = field(default_factory=EditScan)  # HQ's hand edits found in it
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_trends, append-only
 
     @property
     def exists(self) -> bool:
@@ -89,6 +91,7 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:
     prev.refused = _typed(sheets.get(REJECTED.sheet), REJECTED)
     prev.sources = _typed(sheets.get(SOURCES.sheet), SOURCES)
     prev.edits = scan_edits(sheets)
+    prev.history = _typed(sheets.get(HISTORY.sheet), HISTORY)
     return prev
 
 

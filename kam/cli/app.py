@@ -254,7 +254,9 @@ def kpi(
 @app.command()
 def notice(
     register: Annotated[Path, typer.Argument(help="集团大客户名录")],
-    out: Annotated[Path, typer.Option("--out", help="输出目录（缺省为名录所在目录）")] = None,  # type: ignore[assignment]
+    out: Annotated[
+        Path | None, typer.Option("--out", help="输出目录（缺省为名录所在目录）")
+    ] = None,
     rules: RulesOpt = None,
     today: Annotated[
         str | None, typer.Option("--today", help="通报日期 YYYY-MM-DD，缺省为今天")

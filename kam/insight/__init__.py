@@ -6,4 +6,4 @@ check each one against the sheets it comes from.
 
 # The register package first: its modules (merge, writer) use this one's, and this one's
 # use register.columns; loading it fully first keeps the import order one-way.
-import kam.register  # noqa: E402, F401
+import kam.register  # noqa: F401

@@ -158,7 +158,7 @@ def exposure_rows(f: Facts, found: dict[str, Exposure]) -> pd.DataFrame:
                 "receivable": e.receivable,
                 "overdue_receivable": e.overdue_receivable,
                 "max_overdue_days": e.max_overdue_days,
-                "cited_rows": _ranges(e.rows),
+                "cited_rows": row_ranges(e.rows),
             }
         )
     frame = pd.DataFrame(rows, columns=ids)
@@ -169,7 +169,7 @@ def exposure_rows(f: Facts, found: dict[str, Exposure]) -> pd.DataFrame:
     return frame.drop(columns="_o").reset_index(drop=True).astype(object)
 
 
-def _ranges(rows: list[int]) -> str:
+def row_ranges(rows: list[int]) -> str:
     """[2, 3, 4, 9] -> '2-4、9'."""
     parts: list[str] = []
     for r in sorted(rows):

@@ -25,6 +25,9 @@ from xlsxwriter.worksheet import Worksheet
 
 from kam.findings import column_letter
 from kam.forms import RISK_LEVEL, TIER, UNMET_TIER, Form
+from kam.insight.exposure import EXPOSURE, EXPOSURE_COLUMNS
+from kam.insight.sheets import write_exposure_fill, write_kpi_sheet, write_trend_sheet
+from kam.insight.trends import HISTORY
 from kam.register.columns import (
     CHANGES,
     CONFLICTS,
@@ -45,9 +48,6 @@ from kam.register.fingerprints import (
     excel_time,
     time_canon,
 )
-from kam.insight.exposure import EXPOSURE, EXPOSURE_COLUMNS
-from kam.insight.sheets import write_exposure_fill, write_kpi_sheet, write_trend_sheet
-from kam.insight.trends import HISTORY
 from kam.register.sheet_rows import RowWriter, Styles, clean_text, fit_text, splice
 from kam.rules import RiskRules
 
@@ -267,7 +267,8 @@ def _alerts(
         for c, f in enumerate(extra, start=len(columns)):
             cells.put(ws, r, c, found.cell(f.id) if found else None)
     if insight:
-        note = f"预警通报：运行 kam notice 为以上 {insight.notices_due} 个客户生成《预警通报》（Word）"
+        due = insight.notices_due
+        note = f"预警通报：运行 kam notice 为以上 {due} 个客户生成《预警通报》（Word）"
         ws.write_string(len(fired) + 2, 0, note)
         return len(fired) + 4
     return len(fired) + 3

@@ -308,6 +308,9 @@ def demo(
     render.simple_table(summary.title, summary.headers, summary.rows)
     if summary.merge is not None:
         render.merge_summary(summary.merge)
+    if summary.scorecard is not None:
+        render.scorecard_brief(summary.scorecard)
+    render.notices(summary.notices)
     for line in summary.notes:
         render.out.print(line)
 

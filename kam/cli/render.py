@@ -256,6 +256,36 @@ def scorecard(card: Scorecard) -> None:
     )
 
 
+BRIEF_KPIS = (
+    "on_time",
+    "completeness",
+    "error_rate",
+    "issue_closure",
+    "response_on_time",
+    "top_contact_coverage",
+    "high_risk_customers",
+)
+
+
+def scorecard_brief(card: Scorecard) -> None:
+    """考核 one line per branch, values only (misses in red); kam kpi shows the parts."""
+    from kam.insight.kpi import SPEC_BY_ID
+
+    def cell(m: Measure) -> str:
+        text = f"{m.value:.1%}" if isinstance(m.value, float) else str(m.value)
+        return f"[red]{text}[/]" if m.met is False else text
+
+    rows = [
+        [b, *(cell(ms[k]) if k in ms else "" for k in BRIEF_KPIS)]
+        for b, ms in [*card.branches, ("合计", card.group)]
+    ]
+    simple_table(
+        f"考核 {card.quarter}（红色 = 未达目标；分子分母见名录“考核”表或 kam kpi）",
+        ["单位", *(SPEC_BY_ID[k].header for k in BRIEF_KPIS)],
+        rows,
+    )
+
+
 def notices(paths: Sequence[object]) -> None:
     """The 预警通报 written, one per bankruptcy customer."""
     if not paths:

@@ -11,7 +11,7 @@ import pandas as pd
 from kam.errors import UsageError
 from kam.insight.exposure import Exposure, exposure_rows, exposures
 from kam.insight.facts import Facts, latest_quarter
-from kam.insight.kpi import Scorecard, scorecard
+from kam.insight.kpi import NOT_SUBMITTED, Scorecard, scorecard
 from kam.insight.trends import appended, headline
 from kam.register.assess import assess_register
 from kam.register.columns import HQ_FIELDS, REG_ROSTER
@@ -79,10 +79,18 @@ def previous_facts(prev: Previous, rules: Rules, branches: tuple[str, ...] = ())
     return facts_of(view, prev.tables, risks, prev.sources, rules, branches)
 
 
+def known_branches(prev: Previous, rules: Rules) -> tuple[str, ...]:
+    """The rules file's branch list and the branches 报送情况 lists as 未报送."""
+    sub = prev.submissions
+    absent = sub.loc[sub["status"] == NOT_SUBMITTED, "unit"] if len(sub) else []
+    named = [*rules.merge.branches, *(u for u in absent if isinstance(u, str) and u)]
+    return tuple(dict.fromkeys(named))
+
+
 def read_insight(register: Path, rules: Rules) -> Insight:
     """`kam kpi` / `kam notice`: the insight of a register file."""
     prev = read_previous(register)
-    facts = previous_facts(prev, rules, tuple(rules.merge.branches)) if prev.exists else None
+    facts = previous_facts(prev, rules, known_branches(prev, rules)) if prev.exists else None
     if facts is None:
         raise UsageError(
             f"{register} 不是已有的集团大客户名录（或没有报送季度），请先运行 kam merge"

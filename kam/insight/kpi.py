@@ -42,6 +42,7 @@ from kam.rules import KpiRules
 
 NO_DATA = "无数据"
 SUBMITTED, UNREADABLE, NOT_SUBMITTED = "已报送", "报送文件无法读取", "未报送"
+NOT_A_SENDER = "无需报送"  # a 责任单位 (e.g. HQ itself) that is no known branch and never sent
 EXPECTED = tuple(f.id for f in CARDS.data_fields if f.expected)
 """The info-card fields 档案完整率 counts (shared with validators/completeness)."""
 
@@ -172,8 +173,19 @@ def scorecard(f: Facts) -> Scorecard:
     branch_names = sorted(set(f.branches) | set(files["unit"]) | set(view["_unit"]) - {""})
     by_branch = _measures(f, view, maint, deals, ["_unit"], rules)
     branches = []
+    senders = set(f.branches) | set(text(f.sources.get("unit", pd.Series(dtype=object))))
+    deadline = (f.as_of + dt.timedelta(days=rules.deadline_days)).isoformat()
     for b in branch_names:
-        ms = {"status": Measure(NOT_SUBMITTED), "on_time": Measure("否", None, None, YES, False)}
+        if b in senders:
+            ms = {
+                "status": Measure(NOT_SUBMITTED),
+                "on_time": Measure("否", None, deadline, YES, False),
+            }
+        else:
+            ms = {
+                "status": Measure(NOT_A_SENDER),
+                "on_time": Measure(NO_DATA, None, None, YES, None),
+            }
         ms |= _file_measures(files, b, f, rules)
         ms |= {k: getter(b) for k, getter in by_branch.items()}
         branches.append((b, {s.id: ms[s.id] for s in SPECS}))

@@ -26,6 +26,7 @@ from kam.register.columns import (
     REG_ROSTER,
     REJECTED,
     SOURCES,
+    SUBMISSIONS,
 )
 from kam.register.edits import EditScan, scan_sheet
 from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
@@ -44,6 +45,7 @@ class Previous:
     view: pd.DataFrame = field(default_factory=pd.DataFrame)  # the old 集团大客户名录 rows
     edits: EditScan = field(default_factory=EditScan)  # HQ's hand edits found in it
     history: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_trends, append-only
+    submissions: pd.DataFrame = field(default_factory=pd.DataFrame)  # 报送情况 (未报送 rows)
 
     @property
     def exists(self) -> bool:
@@ -92,6 +94,7 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:
     prev.sources = _typed(sheets.get(SOURCES.sheet), SOURCES)
     prev.edits = scan_edits(sheets)
     prev.history = _typed(sheets.get(HISTORY.sheet), HISTORY)
+    prev.submissions = _typed(sheets.get(SUBMISSIONS.sheet), SUBMISSIONS)
     return prev
 
 

@@ -62,7 +62,7 @@ def write_kpi_sheet(wb: xlsxwriter.Workbook, cells: Cells, insight: Insight | No
     end = _table(wb, ws, cells, fmt, top, ["单位"], list(SPECS), rows, card.rules)
     _chart(wb, ws, top, len(card.branches))
     owner_top = end + CHART_ROWS + 3
-    ws.write_string(owner_top - 1, 0, "按责任人（客户与维护类指标）", cells.header)
+    ws.write_string(owner_top - 1, 0, "按责任人（客户与维护类指标；报送类指标只按单位计）")
     specs = [s for s in SPECS if s.per_owner]
     _table(
         wb,
@@ -101,39 +101,44 @@ def _table(
     rows: list[tuple[list[str], dict[str, Measure]]],
     rules: Any,
 ) -> int:
-    """Header (2 rows), 目标 row, data rows; returns the row after the table."""
-    col = len(keys)
-    for c, k in enumerate(keys):
-        ws.merge_range(top, c, top + 1, c, k, fmt["group"])
+    """Header (2 rows), 目标 row, data rows; returns the row after the table.
+
+    The workbook streams rows (constant_memory), so every row is written whole, in order.
+    """
+    layout, col = [], len(keys)
+    for spec in specs:
+        layout.append((spec, col, _columns(spec)))
+        col += len(layout[-1][2])
+    for spec, c, subs in layout:  # row 1: the measure names
+        if len(subs) > 1:
+            ws.merge_range(top, c, top, c + len(subs) - 1, spec.header, fmt["group"])
+        else:
+            ws.write_string(top, c, spec.header, fmt["group"])
+        ws.set_column(c, c + len(subs) - 1, 11)
+    for c, k in enumerate(keys):  # row 2: keys and the parts of each measure
+        ws.write_string(top + 1, c, k, fmt["group"])
+    for _spec, c, subs in layout:
+        for i, sub in enumerate(subs):
+            ws.write_string(top + 1, c + i, sub, fmt["sub"])
     ws.write_string(top + 2, 0, "目标", fmt["target"])
     first, last = top + 3, top + 2 + len(rows)
-    for spec in specs:
-        subs = _columns(spec)
-        if len(subs) > 1:
-            ws.merge_range(top, col, top, col + len(subs) - 1, spec.header, fmt["group"])
+    for spec, c, _subs in layout:  # row 3: targets, and the live marks that read them
+        target = getattr(rules, spec.target) if spec.target else None
+        target = "是" if spec.kind == "flag" else target
+        if target is None:
+            continue
+        if isinstance(target, str):
+            ws.write_string(top + 2, c, target, fmt["target"])
         else:
-            ws.write_string(top, col, spec.header, fmt["group"])
-        for i, sub in enumerate(subs):
-            ws.write_string(top + 1, col + i, sub, fmt["sub"])
-        ws.set_column(col, col + len(subs) - 1, 11)
-        target = (
-            getattr(rules, spec.target) if spec.target else ("是" if spec.kind == "flag" else None)
-        )
-        if target is not None:
-            if isinstance(target, str):
-                ws.write_string(top + 2, col, target, fmt["target"])
-            else:
-                ws.write_number(top + 2, col, target, fmt["target"])
-            _mark(ws, fmt, spec, col, top + 2, first, last)
-        for r, (_names, ms) in enumerate(rows, start=first):
-            m = ms.get(spec.id)
-            if m is None:
-                continue
-            _measure(ws, cells, fmt, r, col, spec, m)
-        col += len(subs)
-    for r, (names, _ms) in enumerate(rows, start=first):
+            ws.write_number(top + 2, c, target, fmt["target"])
+        _mark(ws, fmt, spec, c, top + 2, first, last)
+    for r, (names, ms) in enumerate(rows, start=first):
         for c, name in enumerate(names):
             cells.put(ws, r, c, name)
+        for spec, c, _subs in layout:
+            m = ms.get(spec.id)
+            if m is not None:
+                _measure(ws, cells, fmt, r, c, spec, m)
     return last + 1
 
 

@@ -206,7 +206,10 @@ def risk(
     ] = False,
 ) -> None:
     """按风险预警规则评估每个客户的风险等级与原因（破产征兆置顶）。"""
-    from kam.register.reassess import apply_risk, register_risk
+    from kam.insight.build import register_exposure, submission_exposure
+    from kam.insight.exposure import add_exposure
+    from kam.register.previous import read_previous
+    from kam.register.reassess import apply_risk, risk_of
     from kam.risk import assess, risk_input, risk_json
 
     when = parse_date(as_of, "--as-of")
@@ -214,8 +217,10 @@ def risk(
     if is_register(file):
         if apply:
             render.lost_edits_note(apply_risk(file, settings))
-        found = register_risk(file, settings, when)
+        prev = read_previous(file)
+        found = risk_of(prev, str(file), settings, when)
         result, when, doc = found.result, found.as_of, found.to_json()
+        exposure = register_exposure(prev, settings, when)
     else:
         if apply:
             raise UsageError("--apply 只能用于集团大客户名录（由 kam merge 生成的工作簿）")
@@ -225,6 +230,8 @@ def risk(
             raise UsageError(f"{file}: 报送季度无法识别，请用 --as-of YYYY-MM-DD 指定评价日期")
         result = assess(risk_input(sub), when, settings)
         doc = risk_json(result, when)
+        exposure = submission_exposure(sub, settings, when)
+    add_exposure(doc, exposure)
     if json:
         render.print_json(doc)
     else:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from kam.errors import UsageError
-from kam.insight.exposure import Exposure, exposure_rows, exposures
-from kam.insight.facts import Facts, latest_quarter
+from kam.forms import CONTRACTS, ROSTER
+from kam.insight.exposure import Exposure, exposure_rows, exposures, exposures_of
+from kam.insight.facts import Facts, latest_quarter, text
 from kam.insight.kpi import NOT_SUBMITTED, Scorecard, scorecard
 from kam.insight.trends import appended, headline
 from kam.register.assess import assess_register
@@ -18,7 +19,8 @@ from kam.register.columns import HQ_FIELDS, REG_ROSTER
 from kam.register.owners import resolve
 from kam.register.previous import Previous, read_previous
 from kam.rules import Rules
-from kam.tiers import quarter_end
+from kam.submission import Submission
+from kam.tiers import quarter_end, window_start
 
 
 @dataclass
@@ -69,14 +71,41 @@ def insight_of(facts: Facts, history: pd.DataFrame, now: dt.datetime) -> Insight
     return Insight(facts, card, found, rows, appended(history, headline(facts, card, now)))
 
 
-def previous_facts(prev: Previous, rules: Rules, branches: tuple[str, ...] = ()) -> Facts | None:
+def previous_facts(
+    prev: Previous, rules: Rules, branches: tuple[str, ...] = (), as_of: dt.date | None = None
+) -> Facts | None:
     """The facts of a register read back: its computed columns recomputed the merge's way."""
     view = resolve(prev.tables["roster"]).view.reset_index(drop=True).copy()
     risks = assess_register(view, prev.tables, rules)
     for f in HQ_FIELDS:
         view[f.id] = view["uscc"].map(lambda k, fid=f.id: prev.hq.get(k, {}).get(fid))
     view = view.reindex(columns=[f.id for f in REG_ROSTER.fields])
-    return facts_of(view, prev.tables, risks, prev.sources, rules, branches)
+    facts = facts_of(view, prev.tables, risks, prev.sources, rules, branches)
+    if facts is not None and as_of is not None:
+        facts.as_of = as_of  # kam risk --as-of: the 5-year window ends there
+    return facts
+
+
+def register_exposure(prev: Previous, rules: Rules, as_of: dt.date) -> dict[str, Exposure]:
+    """Every register customer's exposure, the 5-year window ending on `as_of`."""
+    view = resolve(prev.tables["roster"]).view
+    start = window_start(as_of, rules.tier.default.window_years)
+    return exposures_of(prev.tables["contracts"], text(view["uscc"]), start, as_of)
+
+
+def submission_exposure(sub: Submission, rules: Rules, as_of: dt.date) -> dict[str, Exposure]:
+    """A submission's customers' exposure: its own contracts, its 报送单位 the one unit."""
+    contracts = sub.sheets.get(CONTRACTS.id)
+    roster = sub.sheets.get(ROSTER.id)
+    frame = (
+        contracts.frame
+        if contracts is not None
+        else pd.DataFrame(columns=[f.id for f in CONTRACTS.data_fields])
+    )
+    frame = frame.assign(source_unit=sub.info("unit"), quarter=sub.info("quarter"), row=frame.index)
+    keys = text(roster.frame["uscc"]) if roster is not None else pd.Series(dtype=object)
+    start = window_start(as_of, rules.tier.default.window_years)
+    return exposures_of(frame, keys, start, as_of)
 
 
 def known_branches(prev: Previous, rules: Rules) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ both counted. Each exposure cites the 合同台账 rows it sums.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,9 +86,16 @@ class Exposure:
 
 def exposures(f: Facts) -> dict[str, Exposure]:
     """USCC -> its exposure, for every register customer."""
-    deals = unique_deals(f.tables["contracts"])
+    return exposures_of(f.tables["contracts"], text(f.view["uscc"]), f.window_from, f.as_of)
+
+
+def exposures_of(
+    contracts: pd.DataFrame, keys: pd.Series, window_from: dt.date, as_of: dt.date
+) -> dict[str, Exposure]:
+    """USCC -> exposure over contract rows carrying 来源单位 (source_unit) and 报送季度."""
+    deals = unique_deals(contracts)
     deals["_key"] = text(deals["uscc"])
-    start, end = pd.Timestamp(f.window_from), pd.Timestamp(f.as_of)
+    start, end = pd.Timestamp(window_from), pd.Timestamp(as_of)
     signed = deals["signed_on"]
     deals["_5y"] = deals["amount"].where((signed >= start) & (signed <= end), 0).fillna(0)
     late = text(deals["pay_status"]) == OVERDUE
@@ -95,7 +103,7 @@ def exposures(f: Facts) -> dict[str, Exposure]:
     deals["_late_rec"] = deals["_rec"].where(late, 0)
     deals["_days"] = deals["overdue_days"].where(late, 0).fillna(0)
     empty = Exposure([], 0, 0.0, 0.0, 0.0, 0, [], {})
-    out = dict.fromkeys(text(f.view["uscc"]), empty)
+    out = dict.fromkeys(keys, empty)
     if deals.empty:
         return out
     sums = {
@@ -136,6 +144,14 @@ def _figures(r: Any) -> dict[str, Any]:
 def _money(value: float) -> float:
     """Sums of 万元 amounts, rounded off binary noise (to 1/10000 万元 = 1 元)."""
     return round(float(value), 4)
+
+
+def add_exposure(doc: dict[str, Any], found: dict[str, Exposure]) -> dict[str, Any]:
+    """`kam risk --json`: each customer gains its `exposure` object (DOMAIN §9.2)."""
+    empty = Exposure([], 0, 0.0, 0.0, 0.0, 0, [], {})
+    for customer in doc["customers"]:
+        customer["exposure"] = found.get(customer["key"] or "", empty).to_json()
+    return doc
 
 
 def exposure_rows(f: Facts, found: dict[str, Exposure]) -> pd.DataFrame:

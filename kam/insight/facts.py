@@ -98,10 +98,12 @@ def text(values: pd.Series) -> pd.Series:
 def unique_deals(contracts: pd.DataFrame) -> pd.DataFrame:
     """Every contract once, per unit: the latest quarter's row of (来源单位, USCC, 合同编号).
 
-    `row` is the 合同台账 sheet row the figure cites (frame position + 2, as written).
+    `row` is the 合同台账 sheet row the figure cites: a given `row` column (a submission's
+    sheet rows), else the frame position + 2 (the register writes one header row).
     """
     deals = contracts.reset_index(drop=True).copy()
-    deals["row"] = deals.index + 2
+    if "row" not in deals:
+        deals["row"] = deals.index + 2
     deals["_q"] = text(deals["quarter"])
     deals = deals.sort_values("_q", kind="stable").drop_duplicates(
         ["source_unit", "uscc", "contract_no"], keep="last"

@@ -28,6 +28,8 @@ def merge_message(result: MergeResult) -> str:
         lines.append(f"拒收明细见“{REJECTED.sheet}”和“{SUBMISSIONS.sheet}”。")
     if result.missing_branches:
         lines.append(f"未报送：{'、'.join(result.missing_branches)}。")
+    if result.notices_due:
+        lines.append(f"破产征兆客户 {result.notices_due} 个：须发预警通报，运行 kam notice 生成。")
     if result.cut_cells:
         lines.append(f"{len(result.cut_cells)} 处文本超过 Excel 单元格上限被截断。")
     lost = result.edits.lost

@@ -200,7 +200,9 @@ def _chart(wb: xlsxwriter.Workbook, ws: Worksheet, top: int, n: int) -> None:
 
 
 def write_exposure_fill(wb: xlsxwriter.Workbook, ws: Worksheet, n: int) -> None:
-    """风险敞口 rows coloured by their level, like the register's main sheet."""
+    """风险敞口 rows coloured by their level, like the register's main sheet; one page wide."""
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
     from kam.register.writer import RISK_FILLS
 
     level = column_letter([f.id for f in EXPOSURE.fields].index("risk_level"))

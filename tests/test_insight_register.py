@@ -25,6 +25,7 @@ from kam.insight.notice import notice_name
 from kam.insight.trends import HISTORY
 from kam.register.columns import KPI_SHEET, REGISTER_FILENAME, SUMMARY_SHEET, TREND_SHEET
 from kam.register.merge import MergeSettings, merge
+from kam.register.summary import merge_message
 from kam.template import Layout, write_submission
 from kam.uscc import make_uscc
 
@@ -90,6 +91,7 @@ def register(tmp_path: Path) -> Path:
     path = tmp_path / REGISTER_FILENAME
     result = merge(MergeSettings(register=path, inbox=inbox, today=TODAY))
     assert result.notices_due == 1 and result.to_json()["notices_due"] == 1
+    assert "须发预警通报" in merge_message(result)  # the 合并报送 button's message box
     return path
 
 
@@ -272,3 +274,12 @@ def _history(register: Path) -> list[dict[str, object]]:
         {h: c.value for h, c in zip(head, r, strict=True) if h != "记录时间"}
         for r in ws.iter_rows(min_row=2)
     ]
+
+
+def test_risk_button_says_how_many_notices_are_due(register: Path) -> None:
+    from kam.io.openpyxl_book import OpenpyxlBook
+    from macros import risk_marks
+
+    book = OpenpyxlBook.open(register)
+    risk_marks.run(book)
+    assert "须发预警通报 1 份" in book.alerts[-1][1]

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kam.forms import ROSTER, Field, Form, Kind
@@ -115,35 +116,31 @@ def exposures_of(
     }
     per = deals.groupby(["_key", "source_unit"], sort=True).agg(**sums)
     whole = deals.groupby("_key", sort=False).agg(**sums)
-    cited = deals.groupby("_key", sort=False)["row"].agg(list)
+    ordered = deals.sort_values(["_key", "row"], kind="stable")
+    keys_sorted = ordered["_key"].to_numpy(object)
+    cuts = np.flatnonzero(keys_sorted[1:] != keys_sorted[:-1]) + 1
+    cited = {
+        part_keys[0]: part_rows.tolist()
+        for part_keys, part_rows in zip(
+            np.split(keys_sorted, cuts), np.split(ordered["row"].to_numpy(int), cuts), strict=True
+        )
+    }
     units: dict[str, dict[str, dict[str, Any]]] = {}
-    for (key, unit), r in zip(per.index, per.itertuples(index=False), strict=True):
-        units.setdefault(key, {})[str(unit)] = _figures(r)
-    for key, r in zip(whole.index, whole.itertuples(index=False), strict=True):
+    for (key, unit), fig in zip(per.index, _figures(per), strict=True):
+        units.setdefault(key, {})[str(unit)] = fig
+    for key, fig in zip(whole.index, _figures(whole), strict=True):
         if key in out:
-            fig = _figures(r)
-            out[key] = Exposure(
-                units=list(units[key]),
-                rows=[int(x) for x in cited[key]],
-                per_unit=units[key],
-                **fig,
-            )
+            out[key] = Exposure(units=list(units[key]), rows=cited[key], per_unit=units[key], **fig)
     return out
 
 
-def _figures(r: Any) -> dict[str, Any]:
-    return {
-        "contracts": int(r.contracts),
-        "amount_5y": _money(r.amount_5y),
-        "receivable": _money(r.receivable),
-        "overdue_receivable": _money(r.overdue_receivable),
-        "max_overdue_days": int(r.max_overdue_days),
-    }
-
-
-def _money(value: float) -> float:
-    """Sums of 万元 amounts, rounded off binary noise (to 1/10000 万元 = 1 元)."""
-    return round(float(value), 4)
+def _figures(sums: pd.DataFrame) -> list[dict[str, Any]]:
+    """The summed columns as plain numbers: counts as int, amounts rounded to 1 元."""
+    money = ["amount_5y", "receivable", "overdue_receivable"]
+    out = sums[money].round(4).astype(float)
+    out["contracts"] = sums["contracts"].astype(int)
+    out["max_overdue_days"] = sums["max_overdue_days"].astype(int)
+    return out.to_dict(orient="records")
 
 
 def add_exposure(doc: dict[str, Any], found: dict[str, Exposure]) -> dict[str, Any]:
@@ -159,14 +156,15 @@ def exposure_rows(f: Facts, found: dict[str, Exposure]) -> pd.DataFrame:
     ids = [x.id for x in EXPOSURE.fields]
     view = f.view.assign(_level=f.level, _key=text(f.view["uscc"]))
     risky = view[view["_level"].isin(list(LEVEL_ORDER))]
+    empty = Exposure([], 0, 0.0, 0.0, 0.0, 0, [], {})
     rows = []
-    for _, c in risky.iterrows():
-        e = found.get(c["_key"]) or Exposure([], 0, 0.0, 0.0, 0.0, 0, [], {})
+    for name, key, level in zip(risky["name"], risky["_key"], risky["_level"], strict=True):
+        e = found.get(key) or empty
         rows.append(
             {
-                "name": c["name"],
-                "uscc": c["_key"],
-                "risk_level": c["_level"],
+                "name": name,
+                "uscc": key,
+                "risk_level": level,
                 "unit_count": len(e.units),
                 "units": "、".join(e.units),
                 "contracts": e.contracts,

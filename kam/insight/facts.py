@@ -8,8 +8,10 @@ so the CLI and the sheets always agree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from kam.forms import TIER
@@ -72,8 +74,15 @@ def latest_quarter(view: pd.DataFrame) -> str | None:
     return max(quarters) if quarters else None
 
 
+def _per_distinct(values: pd.Series, clean: Callable[[object], object]) -> pd.Series:
+    """clean() applied once per distinct value (registers repeat values a lot)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    done = np.array([clean(v) for v in uniques] + [clean(None)], dtype=object)
+    return pd.Series(done[codes], index=values.index, dtype=object)
+
+
 def _filled(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: v is not None and v == v and str(v).strip() != "")
+    return _per_distinct(values, lambda v: v is not None and v == v and str(v).strip() != "")
 
 
 def filled(values: pd.Series) -> pd.Series:
@@ -92,7 +101,7 @@ def numbers(values: pd.Series) -> pd.Series:
 
 def text(values: pd.Series) -> pd.Series:
     """Stripped text, '' for blanks."""
-    return values.map(lambda v: str(v).strip() if v is not None and v == v else "")
+    return _per_distinct(values, lambda v: str(v).strip() if v is not None and v == v else "")
 
 
 def unique_deals(contracts: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 from kam.errors import UsageError
 from kam.forms import CONTRACTS, ROSTER
 from kam.insight.exposure import Exposure, exposure_rows, exposures, exposures_of
-from kam.insight.facts import Facts, latest_quarter, text
+from kam.insight.facts import Facts, latest_quarter, text, unique_deals
 from kam.insight.kpi import NOT_SUBMITTED, Scorecard, scorecard
 from kam.insight.trends import appended, headline
 from kam.register.assess import assess_register
@@ -90,7 +90,7 @@ def register_exposure(prev: Previous, rules: Rules, as_of: dt.date) -> dict[str,
     """Every register customer's exposure, the 5-year window ending on `as_of`."""
     view = resolve(prev.tables["roster"]).view
     start = window_start(as_of, rules.tier.default.window_years)
-    return exposures_of(prev.tables["contracts"], text(view["uscc"]), start, as_of)
+    return exposures_of(unique_deals(prev.tables["contracts"]), text(view["uscc"]), start, as_of)
 
 
 def submission_exposure(sub: Submission, rules: Rules, as_of: dt.date) -> dict[str, Exposure]:
@@ -105,7 +105,7 @@ def submission_exposure(sub: Submission, rules: Rules, as_of: dt.date) -> dict[s
     frame = frame.assign(source_unit=sub.info("unit"), quarter=sub.info("quarter"), row=frame.index)
     keys = text(roster.frame["uscc"]) if roster is not None else pd.Series(dtype=object)
     start = window_start(as_of, rules.tier.default.window_years)
-    return exposures_of(frame, keys, start, as_of)
+    return exposures_of(unique_deals(frame), keys, start, as_of)
 
 
 def known_branches(prev: Previous, rules: Rules) -> tuple[str, ...]:

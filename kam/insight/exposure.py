@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from kam.forms import ROSTER, Field, Form, Kind
-from kam.insight.facts import Facts, text, unique_deals
+from kam.insight.facts import Facts, text
 from kam.register.columns import EXPOSURE_SHEET, NO_RISK, RISK_LEVEL_COL
 
 OVERDUE = "逾期"
@@ -87,14 +87,14 @@ class Exposure:
 
 def exposures(f: Facts) -> dict[str, Exposure]:
     """USCC -> its exposure, for every register customer."""
-    return exposures_of(f.tables["contracts"], text(f.view["uscc"]), f.window_from, f.as_of)
+    return exposures_of(f.deals, text(f.view["uscc"]), f.window_from, f.as_of)
 
 
 def exposures_of(
-    contracts: pd.DataFrame, keys: pd.Series, window_from: dt.date, as_of: dt.date
+    deals: pd.DataFrame, keys: pd.Series, window_from: dt.date, as_of: dt.date
 ) -> dict[str, Exposure]:
-    """USCC -> exposure over contract rows carrying 来源单位 (source_unit) and 报送季度."""
-    deals = unique_deals(contracts)
+    """USCC -> exposure over the contracts of unique_deals() (each counted once per unit)."""
+    deals = deals.copy()
     deals["_key"] = text(deals["uscc"])
     start, end = pd.Timestamp(window_from), pd.Timestamp(as_of)
     signed = deals["signed_on"]

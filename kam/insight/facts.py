@@ -8,6 +8,7 @@ so the CLI and the sheets always agree.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -41,6 +42,11 @@ class Facts:
         manual = self.view["manual_risk"].where(_filled(self.view["manual_risk"]))
         level = manual.fillna(self.view["risk_level"])
         self.level = level.where(_filled(level), NO_RISK)
+
+    @functools.cached_property
+    def deals(self) -> pd.DataFrame:
+        """Every contract once per unit (unique_deals), shared by the scorecard and exposure."""
+        return unique_deals(self.tables["contracts"])
 
     @property
     def quarter_start(self) -> dt.date:

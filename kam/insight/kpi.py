@@ -18,6 +18,7 @@ A zero denominator is 无数据 and meets no target.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,7 +36,6 @@ from kam.insight.facts import (
     previous_quarter,
     previous_quarter_end,
     text,
-    unique_deals,
 )
 from kam.register.intake import MERGED, PARTIAL, REJECTED, UNCHANGED
 from kam.rules import KpiRules
@@ -145,9 +145,16 @@ def ratio(num: float, den: float, spec: Spec, rules: KpiRules) -> Measure:
     value = num / den
     met = None
     if target is not None:  # exact comparison: 49/50 meets 0.98
-        exact, goal = Fraction(str(num)) / Fraction(str(den)), Fraction(str(target))
-        met = exact >= goal if spec.at_least else exact <= goal
+        goal = _exact(target)  # num/den vs p/q, in integers
+        lhs, rhs = num * goal.denominator, goal.numerator * den
+        met = lhs >= rhs if spec.at_least else lhs <= rhs
     return Measure(value, num, den, target, met)
+
+
+@functools.cache
+def _exact(target: float) -> Fraction:
+    """The target as typed in the rules file (0.98 is 49/50, not the nearest binary float)."""
+    return Fraction(str(target))
 
 
 Keys = list[str]
@@ -163,7 +170,7 @@ def scorecard(f: Facts) -> Scorecard:
     maint = _quarter_rows(f.tables["maintenance"], f.quarter).assign(
         _unit=lambda m: text(m["source_unit"]), _owner=lambda m: text(m["owner"])
     )
-    deals = unique_deals(f.tables["contracts"])
+    deals = f.deals.copy()
     owner_of = dict(
         zip(text(view["uscc"]), zip(view["_unit"], view["_owner"], strict=True), strict=True)
     )
@@ -261,23 +268,24 @@ def _measures(
 ) -> dict[str, Callable[[Any], Measure]]:
     """Every customer, maintenance and contract measure, as a lookup by group key."""
 
-    def count(frame: pd.DataFrame, mask: pd.Series | None = None) -> pd.Series:
+    # Group sums as plain dicts: one lookup per (group, measure), thousands of owners.
+    def count(frame: pd.DataFrame, mask: pd.Series | None = None) -> dict[Any, float]:
         rows = frame if mask is None else frame[mask.to_numpy(bool)]
-        return rows.groupby(keys).size() if len(rows) else pd.Series(dtype=int)
+        return rows.groupby(keys).size().to_dict() if len(rows) else {}
 
-    def total(frame: pd.DataFrame, values: pd.Series) -> pd.Series:
+    def total(frame: pd.DataFrame, values: pd.Series) -> dict[Any, float]:
         if not len(frame):
-            return pd.Series(dtype=float)
-        return values.groupby([frame[k] for k in keys]).sum()
+            return {}
+        return values.groupby([frame[k] for k in keys]).sum().to_dict()
 
-    def get(series: pd.Series, key: Any) -> float:
-        return float(series.get(key, 0) or 0) if len(series) else 0.0
+    def get(series: dict[Any, float], key: Any) -> float:
+        return float(series.get(key, 0) or 0)
 
-    def as_ratio(mid: str, num: pd.Series, den: pd.Series) -> Callable[[Any], Measure]:
+    def as_ratio(mid: str, num: dict, den: dict) -> Callable[[Any], Measure]:
         spec = SPEC_BY_ID[mid]
         return lambda k: ratio(int(get(num, k)), int(get(den, k)), spec, rules)
 
-    def as_count(series: pd.Series) -> Callable[[Any], Measure]:
+    def as_count(series: dict) -> Callable[[Any], Measure]:
         return lambda k: Measure(int(get(series, k)), int(get(series, k)))
 
     uscc = text(view["uscc"])

@@ -283,3 +283,11 @@ def test_risk_button_says_how_many_notices_are_due(register: Path) -> None:
     book = OpenpyxlBook.open(register)
     risk_marks.run(book)
     assert "须发预警通报 1 份" in book.alerts[-1][1]
+
+
+def test_notice_into_a_folder_that_cannot_be_made_is_exit_2(register: Path) -> None:
+    blocker = register.parent / "占用"
+    blocker.write_text("not a folder", encoding="utf-8")
+    done = kam("notice", str(register), "--out", str(blocker / "通报"))
+    assert done.returncode == 2 and "无法写出预警通报" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -21,6 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
+from kam.errors import NoticeWriteError
 from kam.insight.build import Insight
 from kam.insight.exposure import Exposure, row_ranges
 from kam.insight.facts import dates, text
@@ -46,13 +47,22 @@ def notice_name(customer: str, day: dt.date) -> str:
 
 def write_notices(insight: Insight, folder: Path, day: dt.date) -> list[Path]:
     """One notice per bankruptcy customer into `folder`; returns the files written."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for key in insight.facts.bankrupt():
-        doc = notice_document(insight, key, day)
-        path = _free_name(folder / notice_name(_customer(insight, key)["name"], day))
-        doc.save(str(path))
-        written.append(path)
+    written: list[Path] = []
+    keys = insight.facts.bankrupt()
+    if not keys:
+        return written
+    path = folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for key in keys:
+            doc = notice_document(insight, key, day)
+            path = _free_name(folder / notice_name(_customer(insight, key)["name"], day))
+            doc.save(str(path))
+            written.append(path)
+    except OSError as exc:
+        raise NoticeWriteError(
+            f"无法写出预警通报 {path}（{exc.strerror or exc}）；请确认输出文件夹可写后重试"
+        ) from exc
     return written
 
 

@@ -291,3 +291,17 @@ def test_notice_into_a_folder_that_cannot_be_made_is_exit_2(register: Path) -> N
     done = kam("notice", str(register), "--out", str(blocker / "通报"))
     assert done.returncode == 2 and "无法写出预警通报" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_risk_json_of_a_submission_gives_its_own_exposure(tmp_path: Path) -> None:
+    path = branch_file(tmp_path, "华南分公司")
+    done = kam("risk", str(path), "--json")
+    assert done.returncode == 0, done.stderr
+    (c,) = [c for c in json.loads(done.stdout)["customers"] if c["key"] == RISKY]
+    e = c["exposure"]
+    assert (e["units"], e["unit_count"], e["contracts"]) == (["华南分公司"], 1, 1)
+    assert e["overdue_receivable"] == pytest.approx(800.25) and e["max_overdue_days"] == 130
+    ws = openpyxl.load_workbook(path, read_only=True)[CONTRACTS.sheet]
+    (row,) = e["rows"]  # the submission's own sheet row of that contract
+    values = [c.value for c in next(ws.iter_rows(min_row=row, max_row=row))]
+    assert "HT-S1" in values

@@ -74,7 +74,8 @@ class Exposure:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "units": self.units,
+            "units": self.units,  # the units' names; unit_count is 涉及单位数
+            "unit_count": len(self.units),
             "contracts": self.contracts,
             "amount_5y": self.amount_5y,
             "receivable": self.receivable,

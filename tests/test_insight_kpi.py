@@ -213,3 +213,12 @@ def test_ratios_are_in_0_1_or_no_data_exactly_when_the_denominator_is_zero(
                 assert m.met in (True, False)
             else:
                 assert m.value == NO_DATA and m.met is None
+
+
+def test_an_owner_is_credited_with_contracts_of_their_customers_whoever_signed() -> None:
+    view = [customer(1, owner="甲")]
+    deals = [deal(1, "A", SOUTH, signed_on=day(Q_START), amount=70.0)]
+    sc = scorecard(make_facts(view, contracts=deals))
+    owners = dict(sc.owners)
+    assert owners[(EAST, "甲")]["new_contract_amount"].value == 70.0
+    assert dict(sc.branches)[SOUTH]["new_contract_amount"].value == 70.0  # signed by 华南

@@ -174,10 +174,13 @@ def scorecard(f: Facts) -> Scorecard:
     owner_of = dict(
         zip(text(view["uscc"]), zip(view["_unit"], view["_owner"], strict=True), strict=True)
     )
-    deals["_unit"] = deals["source_unit"]
-    deals["_owner"] = text(deals["uscc"]).map(lambda k: owner_of.get(k, ("", ""))[1])
+    holder = text(deals["uscc"]).map(lambda k: owner_of.get(k, ("", "")))
+    deals["_unit"] = deals["source_unit"]  # per branch: the unit that signed the contract
+    deals["_owner"] = holder.map(lambda p: p[1])
+    owned = deals.assign(_unit=holder.map(lambda p: p[0]))  # per 责任人: the customer's unit
     files = _files(f)
-    branch_names = sorted(set(f.branches) | set(files["unit"]) | set(view["_unit"]) - {""})
+    units = set(files["unit"]) | set(view["_unit"]) | set(deals["_unit"]) | set(maint["_unit"])
+    branch_names = sorted((set(f.branches) | units) - {""})
     by_branch = _measures(f, view, maint, deals, ["_unit"], rules)
     branches = []
     senders = set(f.branches) | set(text(f.sources.get("unit", pd.Series(dtype=object))))
@@ -196,7 +199,7 @@ def scorecard(f: Facts) -> Scorecard:
         ms |= _file_measures(files, b, f, rules)
         ms |= {k: getter(b) for k, getter in by_branch.items()}
         branches.append((b, {s.id: ms[s.id] for s in SPECS}))
-    by_owner = _measures(f, view, maint, deals, ["_unit", "_owner"], rules)
+    by_owner = _measures(f, view, maint, owned, ["_unit", "_owner"], rules)
     pairs = sorted(
         set(zip(view["_unit"], view["_owner"], strict=True))
         | set(zip(maint["_unit"], maint["_owner"], strict=True))

@@ -187,7 +187,7 @@ def notice_document(insight: Insight, key: str, day: dt.date) -> Document:
             doc,
             f"{i}. {unit}{money}：立即核查与该客户的在履合同、应收账款和投标事项，"
             "暂停新增业务承接与授信，落实催收和财产保全措施，"
-            f"于 {reply_by:%Y年%-m月%-d日} 前将处置情况书面报{rules.issuer}。",
+            f"于 {_cn(reply_by)} 前将处置情况书面报{rules.issuer}。",
             indent=True,
         )
     _para(
@@ -197,7 +197,7 @@ def notice_document(insight: Insight, key: str, day: dt.date) -> Document:
     )
     _para(doc, "")
     _para(doc, rules.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, f"{day:%Y年%-m月%-d日}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, _cn(day), align=WD_ALIGN_PARAGRAPH.RIGHT)
     return doc
 
 
@@ -221,6 +221,11 @@ def _reports(insight: Insight, key: str) -> list[dict[str, str]]:
         }
         for _, r in mine.iterrows()
     ]
+
+
+def _cn(day: dt.date) -> str:
+    """2026年10月5日 (strftime's no-padding flags are not portable to Windows)."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _s(value: object) -> str:

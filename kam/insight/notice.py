@@ -25,6 +25,7 @@ from kam.errors import NoticeWriteError
 from kam.insight.build import Insight
 from kam.insight.exposure import Exposure, row_ranges
 from kam.insight.facts import dates, text
+from kam.risk_rules import BANKRUPTCY
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 BODY_FONT, TITLE_FONT = "仿宋", "黑体"
@@ -108,7 +109,8 @@ def notice_document(insight: Insight, key: str, day: dt.date) -> Document:
         align=WD_ALIGN_PARAGRAPH.CENTER,
     )
     _para(doc, "集团各单位：")
-    first_found = min((r["found_on"] for r in reports if r["found_on"]), default="")
+    signs = [r for r in reports if r["type"] == BANKRUPTCY]
+    first_found = min((r["found_on"] for r in signs if r["found_on"]), default="")
     who = "、".join(dict.fromkeys(r["unit"] for r in reports if r["unit"])) or "有关单位"
     _para(
         doc,

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kam.forms import ROSTER, Field, Form, Kind
+from kam.forms import PAY_STATUS, ROSTER, Field, Form, Kind
 from kam.insight.facts import Facts, text
 from kam.register.columns import EXPOSURE_SHEET, NO_RISK, RISK_LEVEL_COL
 
-OVERDUE = "逾期"
+OVERDUE = PAY_STATUS.values[1]  # 逾期
 LEVEL_ORDER = {"高": 0, "中": 1, "低": 2}
 
 EXPOSURE = Form(

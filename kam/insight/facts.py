@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kam.forms import TIER
+from kam.forms import TIER, YES_NO
 from kam.register.columns import NO_RISK
 from kam.rules import Rules
 from kam.tiers import quarter_end, window_start
 
 GROUP_TIER = TIER.values[0]
-YES = "是"
+YES, NO = YES_NO.values
 
 
 @dataclass

@@ -29,6 +29,7 @@ import pandas as pd
 from kam.forms import CARDS
 from kam.insight.facts import (
     GROUP_TIER,
+    NO,
     YES,
     Facts,
     dates,
@@ -189,7 +190,7 @@ def scorecard(f: Facts) -> Scorecard:
         if b in senders:
             ms = {
                 "status": Measure(NOT_SUBMITTED),
-                "on_time": Measure("否", None, deadline, YES, False),
+                "on_time": Measure(NO, None, deadline, YES, False),
             }
         else:
             ms = {
@@ -256,7 +257,7 @@ def _file_measures(
     else:
         ok = sent.date() <= deadline
         out["on_time"] = Measure(
-            "是" if ok else "否", sent.date().isoformat(), deadline.isoformat(), YES, ok
+            YES if ok else NO, sent.date().isoformat(), deadline.isoformat(), YES, ok
         )
     return out
 

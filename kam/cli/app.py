@@ -273,9 +273,9 @@ def notice(
     from kam.insight.build import read_insight
     from kam.insight.notice import write_notices
 
+    day = parse_date(today, "--today") or dt.date.today()
     found = read_insight(register_file(register), rules_from(rules))
-    folder = out if out is not None else register.parent
-    paths = write_notices(found, folder, parse_date(today, "--today") or dt.date.today())
+    paths = write_notices(found, out if out is not None else register.parent, day)
     render.notices(paths)
     raise typer.Exit(EXIT_OK)
 

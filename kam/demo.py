@@ -7,9 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kam.annotate import annotate_file
+from kam.insight.build import read_insight
+from kam.insight.kpi import Scorecard
+from kam.insight.notice import write_notices
 from kam.messages import Severity
 from kam.register.columns import REGISTER_FILENAME
 from kam.register.merge import MergeResult, MergeSettings, merge
+from kam.rules import load_rules
 from kam.sample import QuarterSettings, write_quarter
 from kam.validate import ValidateSettings
 
@@ -23,13 +27,15 @@ class DemoSummary:
     rows: list[list[object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     merge: MergeResult | None = None
+    scorecard: Scorecard | None = None  # 考核 of the merged register
+    notices: list[Path] = field(default_factory=list)  # 预警通报 written
 
 
 def run_demo(folder: Path, lang: str = "zh") -> DemoSummary:
     """Write the sample quarter into folder/inbox, validate, annotate, then merge it all."""
     quarter = QuarterSettings()
     inbox, annotated = folder / "inbox", folder / "annotated"
-    for sub in (inbox, annotated):  # a rerun starts from a fresh quarter
+    for sub in (inbox, annotated, folder / "notices"):  # a rerun starts from a fresh quarter
         if sub.exists():
             shutil.rmtree(sub)
         sub.mkdir(parents=True)
@@ -69,4 +75,7 @@ def run_demo(folder: Path, lang: str = "zh") -> DemoSummary:
         f"已合并进集团大客户名录 {register}：{t['rows_in']} 行中合并 {t['merged']}、"
         f"拒收 {t['rejected']}、重复 {t['duplicate']}；归属冲突 {len(merged.conflicts)} 个。"
     )
+    insight = read_insight(register, load_rules())
+    summary.scorecard = insight.card
+    summary.notices = write_notices(insight, folder / "notices", quarter.today)
     return summary

@@ -31,3 +31,7 @@ class UsageError(KamError, ValueError):
 
 class RegisterWriteError(KamError, OSError):
     """The new register could not replace the old one (e.g. it is open in Excel)."""
+
+
+class NoticeWriteError(KamError, OSError):
+    """A 预警通报 could not be written (folder missing, not writable, or a file in the way)."""

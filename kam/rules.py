@@ -96,6 +96,24 @@ class ArchiveRules(_Strict):
     keep_current_year: bool = True  # and every event of as-of's year
 
 
+class KpiRules(_Strict):
+    """DOMAIN §9.1: the branch scorecard's targets (shares are fractions: 0.98 = 98%)."""
+
+    deadline_days: int = Field(15, ge=0, le=366)  # on time: 报送日期 <= quarter end + N days
+    completeness_min: float = Field(0.98, ge=0, le=1)
+    error_rate_max: float = Field(0.05, ge=0, le=1)
+    issue_closure_min: float = Field(0.95, ge=0, le=1)
+    response_on_time_min: float = Field(0.90, ge=0, le=1)
+    top_contact_coverage_min: float = Field(1.0, ge=0, le=1)
+
+
+class NoticeRules(_Strict):
+    """DOMAIN §9.4: the 预警通报 (warning notice)."""
+
+    reply_days: int = Field(5, ge=1, le=365)  # each unit replies within N days of the notice
+    issuer: str = "集团市场经营部"
+
+
 class Rules(_Strict):
     """Everything a user may tune without touching code."""
 
@@ -103,6 +121,8 @@ class Rules(_Strict):
     risk: RiskRules = RiskRules()
     merge: MergeRules = MergeRules()
     archive: ArchiveRules = ArchiveRules()
+    kpi: KpiRules = KpiRules()
+    notice: NoticeRules = NoticeRules()
 
 
 def default_rules_text() -> str:

@@ -53,9 +53,8 @@ def _rows_by_key(grid: list[list[object]]) -> dict[str, list[int]]:
 def summary(found: RegisterRisk) -> str:
     counts = found.result.customers["level"].value_counts()
     text = "、".join(f"{level} {counts.get(level, 0)} 个" for level in ("高", "中", "低"))
-    alarm = (
-        f"；紧急预警（破产征兆）{len(found.result.bankrupt)} 个" if found.result.bankrupt else ""
-    )
+    n = len(found.result.bankrupt)
+    alarm = f"；紧急预警（破产征兆）{n} 个，须发预警通报 {n} 份（kam notice 名录）" if n else ""
     return f"已按 {found.as_of.isoformat()} 重新评估风险：{text}{alarm}。人工风险等级优先显示。"
 
 

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from addin import udfs
 from kam.cli.app import EXIT_CANNOT_RUN, EXIT_DATA_ERRORS, EXIT_OK, app
+from kam.insight.trends import HISTORY
 from kam.io.book import MARKS_SHEET, RESULTS_SHEET
 from kam.register.columns import (
     HQ_NOTE,
@@ -178,7 +179,7 @@ def test_register_section_lists_exactly_the_visible_register_sheets_in_tab_order
 
 
 def test_hidden_sheets_named_in_the_guide_exist() -> None:
-    hidden = {SOURCES.sheet, FINGERPRINT_SHEET, MARKS_SHEET}
+    hidden = {SOURCES.sheet, FINGERPRINT_SHEET, MARKS_SHEET, HISTORY.sheet}
     prose = FENCE.sub("", guide())
     named = {m for m in BACKTICKED.findall(prose) if m.startswith("_kam")}
     assert named, "the guide should warn about the register's hidden sheets"

@@ -145,7 +145,9 @@ def test_register_has_every_sheet_with_form_headers(tmp_path: Path) -> None:
     with zipfile.ZipFile(result.register) as zf:
         charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
         kinds = "".join(zf.read(n).decode() for n in charts)
-    assert len(charts) == 3 and "<c:barChart>" in kinds and kinds.count("<c:pieChart>") == 2
+    # 汇总: a bar and two pies; 考核: one bar comparing branches; 趋势: four line charts.
+    assert len(charts) == 8 and kinds.count("<c:barChart>") == 2
+    assert kinds.count("<c:pieChart>") == 2 and kinds.count("<c:lineChart>") == 4
 
 
 def test_rows_reconcile_rejected_rows_keep_original_values(tmp_path: Path) -> None:
@@ -527,7 +529,7 @@ def test_sample_quarter_reconciles(tmp_path: Path) -> None:
 def test_blank_register_has_every_sheet(tmp_path: Path) -> None:
     path = write_blank_register(tmp_path / "blank.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [*REGISTER_SHEETS, "_kam_sources", "_kam_rows"]
+    assert wb.sheetnames == [*REGISTER_SHEETS, "_kam_sources", "_kam_trends", "_kam_rows"]
     assert wb["_kam_sources"].sheet_state == "hidden"
     assert wb["_kam_rows"].sheet_state == "veryHidden"
     assert [c.value for c in wb[CONFLICTS.sheet][1]][-2:] == ["是否采用", "说明"]

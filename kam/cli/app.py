@@ -266,7 +266,10 @@ def risk(
     ] = False,
 ) -> None:
     """按风险预警规则评估每个客户的风险等级与原因（破产征兆置顶）。"""
-    from kam.register.reassess import apply_risk, register_risk
+    from kam.insight.build import register_exposure, submission_exposure
+    from kam.insight.exposure import add_exposure
+    from kam.register.previous import read_previous
+    from kam.register.reassess import apply_risk, risk_of
     from kam.risk import assess, risk_input, risk_json
 
     when = parse_date(as_of, "--as-of")
@@ -274,8 +277,10 @@ def risk(
     if is_register(file):
         if apply:
             render.lost_edits_note(apply_risk(file, settings))
-        found = register_risk(file, settings, when)
+        prev = read_previous(file)
+        found = risk_of(prev, str(file), settings, when)
         result, when, doc = found.result, found.as_of, found.to_json()
+        exposure = register_exposure(prev, settings, when)
     else:
         if apply:
             raise UsageError("--apply 只能用于集团大客户名录（由 kam merge 生成的工作簿）")
@@ -287,6 +292,8 @@ def risk(
 
         result = assess(risk_input(sub), when, settings)
         doc = risk_json(result, when, submission_rejected(sub, settings).frame())
+        exposure = submission_exposure(sub, settings, when)
+    add_exposure(doc, exposure)
     if json:
         render.print_json(doc)
     else:
@@ -294,6 +301,54 @@ def risk(
         if apply:
             render.out.print(f"已更新 {file} 的风险列、风险清单与底色（旧版本保存在 history/）")
     raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def kpi(
+    register: Annotated[Path, typer.Argument(help="集团大客户名录")],
+    rules: RulesOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """各单位考核（最新报送季度）：每项指标的分子、分母与目标（同名录“考核”表）。"""
+    from kam.insight.build import read_insight
+
+    found = read_insight(register_file(register), rules_from(rules))
+    if json:
+        render.print_json(found.card.to_json())
+    else:
+        render.scorecard(found.card)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def notice(
+    register: Annotated[Path, typer.Argument(help="集团大客户名录")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="输出目录（缺省为名录所在目录）")
+    ] = None,
+    rules: RulesOpt = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="通报日期 YYYY-MM-DD，缺省为今天")
+    ] = None,
+) -> None:
+    """为每个出现破产征兆的客户写出《预警通报》（Word），供集团范围预警。"""
+    from kam.insight.build import read_insight
+    from kam.insight.notice import write_notices
+
+    day = parse_date(today, "--today") or dt.date.today()
+    found = read_insight(register_file(register), rules_from(rules))
+    paths = write_notices(found, out if out is not None else register.parent, day)
+    render.notices(paths)
+    raise typer.Exit(EXIT_OK)
+
+
+def register_file(path: Path) -> Path:
+    """The register named on the command line, or a clear usage error."""
+    if not path.is_file():
+        raise UsageError(f"找不到集团大客户名录 {path}")
+    if not is_register(path):
+        raise UsageError(f"{path} 不是集团大客户名录（由 kam merge 生成的工作簿）")
+    return path
 
 
 def is_register(path: Path) -> bool:
@@ -330,6 +385,9 @@ def demo(
     render.simple_table(summary.title, summary.headers, summary.rows)
     if summary.merge is not None:
         render.merge_summary(summary.merge)
+    if summary.scorecard is not None:
+        render.scorecard_brief(summary.scorecard)
+    render.notices(summary.notices)
     for line in summary.notes:
         render.out.print(line)
 

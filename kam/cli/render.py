@@ -22,6 +22,7 @@ from kam.rule_names import rule_name
 if TYPE_CHECKING:
     import datetime as dt
 
+    from kam.insight.kpi import Measure, Scorecard
     from kam.register.edits import EditReport
     from kam.register.merge import MergeResult, Step
     from kam.risk import RiskResult
@@ -301,8 +302,86 @@ def merge_summary(result: MergeResult) -> None:
     hand_edits(result)
     if result.swept:
         out.print(f"已清理上次中断的合并留下的临时文件：{'、'.join(result.swept)}")
+    if result.notices_due:
+        out.print(
+            f"[bold red]预警通报待发 {result.notices_due} 份[/]（破产征兆客户）："
+            f"运行 kam notice {result.register} 生成",
+            soft_wrap=True,
+        )
     if not result.written:
         out.print("所有文件均已合并过，名录未改动。")
+
+
+def scorecard(card: Scorecard) -> None:
+    """考核 per branch, one line per measure: value, numerator, denominator, target, met."""
+    from kam.insight.kpi import SPECS
+
+    def value(m: Measure, kind: str) -> str:
+        if kind == "ratio" and isinstance(m.value, float):
+            return f"{m.value:.1%}"
+        return f"{m.value:,.2f}" if isinstance(m.value, float) else str(m.value)
+
+    def target(m: Measure) -> str:
+        return f"{m.target:.0%}" if isinstance(m.target, float) else str(m.target or "")
+
+    met = {True: "达标", False: "[red]未达标[/]", None: ""}
+    rows = [
+        [
+            b,
+            s.header,
+            value(ms[s.id], s.kind),
+            ms[s.id].numerator,
+            ms[s.id].denominator,
+            target(ms[s.id]),
+            met[ms[s.id].met],
+        ]
+        for b, ms in [*card.branches, ("合计（全集团）", card.group)]
+        for s in SPECS
+        if s.id in ms
+    ]
+    simple_table(
+        f"考核 {card.quarter}（评价日期 {card.as_of.isoformat()}）",
+        ["单位", "指标", "值", "分子", "分母", "目标", "是否达标"],
+        rows,
+    )
+
+
+BRIEF_KPIS = (
+    "on_time",
+    "completeness",
+    "error_rate",
+    "issue_closure",
+    "response_on_time",
+    "top_contact_coverage",
+    "high_risk_customers",
+)
+
+
+def scorecard_brief(card: Scorecard) -> None:
+    """考核 one line per branch, values only (misses in red); kam kpi shows the parts."""
+    from kam.insight.kpi import SPEC_BY_ID
+
+    def cell(m: Measure) -> str:
+        text = f"{m.value:.1%}" if isinstance(m.value, float) else str(m.value)
+        return f"[red]{text}[/]" if m.met is False else text
+
+    rows = [
+        [b, *(cell(ms[k]) if k in ms else "" for k in BRIEF_KPIS)]
+        for b, ms in [*card.branches, ("合计", card.group)]
+    ]
+    simple_table(
+        f"考核 {card.quarter}（红色 = 未达目标；分子分母见名录“考核”表或 kam kpi）",
+        ["单位", *(SPEC_BY_ID[k].header for k in BRIEF_KPIS)],
+        rows,
+    )
+
+
+def notices(paths: Sequence[object]) -> None:
+    """The 预警通报 written, one per bankruptcy customer."""
+    if not paths:
+        out.print("本期无破产征兆客户，无需发预警通报。")
+    for p in paths:
+        out.print(f"已写出预警通报 {p}", soft_wrap=True)
 
 
 def hand_edits(result: MergeResult) -> None:

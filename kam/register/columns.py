@@ -127,6 +127,7 @@ SHEETS_REFUSED = Field("rejected_sheets", "整表拒收", width=30)
 REASON = Field("reason", "说明", width=50)
 SHA = Field("sha256", "内容哈希", width=20)
 MERGED_AT = Field("merged_at", "合并时间", Kind.DATE, width=18)
+SUBMITTED_ON = Field("submitted_on", "报送日期", Kind.DATE, width=12)  # which file wins; 按时报送
 SUBMISSIONS = Form(
     "submissions",
     "报送情况",
@@ -145,7 +146,6 @@ SUBMISSIONS = Form(
     ),
     help="每个单位每季度一行；未报送的单位状态为“未报送”",
 )
-SUBMITTED_ON = Field("submitted_on", "报送日期", Kind.DATE, width=12)
 SAVED_AT = Field("saved_at", "工作簿保存时间", Kind.DATE, width=18)
 MODIFIED_AT = Field("modified_at", "文件修改时间", Kind.DATE, width=18)
 SOURCES = Form(
@@ -166,6 +166,7 @@ CHANGES = Form(
 )
 
 SUMMARY_SHEET = "汇总"
+KPI_SHEET, EXPOSURE_SHEET, TREND_SHEET = "考核", "风险敞口", "趋势"  # DOMAIN §9
 NO_RISK = "无"
 
 REGISTER_SHEETS: tuple[str, ...] = (
@@ -177,5 +178,8 @@ REGISTER_SHEETS: tuple[str, ...] = (
     SUBMISSIONS.sheet,
     CHANGES.sheet,
     SUMMARY_SHEET,
+    KPI_SHEET,
+    EXPOSURE_SHEET,
+    TREND_SHEET,
 )
 """Visible sheets in tab order (the hidden _kam_sources sheet comes last)."""

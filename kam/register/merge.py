@@ -20,6 +20,7 @@ import pandas as pd
 
 from kam.errors import UsageError
 from kam.register.archive import drop_archived, split
+from kam.insight.build import facts_of, merge_insight
 from kam.register.assess import assess_register, register_as_of
 from kam.register.changes import quarter_changes
 from kam.register.columns import (
@@ -94,6 +95,7 @@ class MergeResult:
     inputs: list[dict[str, Any]] = field(default_factory=list)  # customers with rejected rows
     skipped: list[dict[str, Any]] = field(default_factory=list)  # inbox entries not read
     unreadable_branches: list[str] = field(default_factory=list)  # sent only unreadable files
+    notices_due: int = 0  # customers under a bankruptcy warning: one 预警通报 each (kam notice)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,6 +111,7 @@ class MergeResult:
             "customers": self.inputs,
             "skipped": self.skipped,
             "unreadable_branches": self.unreadable_branches,
+            "notices_due": self.notices_due,
         }
 
     @property
@@ -176,6 +179,7 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
             result.swept = [p.name for p in swept]
             result.inputs = customer_inputs(prev.view, prev.refused, prev.sources)
             result.skipped = scan.skipped
+            result.notices_due = _bankrupt_rows(prev.view)
             return result
         report(Step("合并数据、判定归属、计算等级", len(files), len(files)))
         data, conflicts = _build(prev, intakes, rules, settings.branches)
@@ -183,6 +187,7 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         settle(register, data, settings.limits)
         write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
+        result.notices_due = data.insight.notices_due if data.insight else 0
         result.edits = judged_edits(register, prev, data, _replaced(intakes))
         result.swept = [p.name for p in swept]
         result.inputs = customer_inputs(data.roster, data.refused, data.sources)
@@ -296,6 +301,14 @@ def _int(value: object) -> int:
     return int(value) if isinstance(value, int | float) and value == value else 0
 
 
+def _bankrupt_rows(view: pd.DataFrame) -> int:
+    """Customers of a stored register whose 风险原因 names the bankruptcy rule."""
+    if view.empty:
+        return 0
+    reasons = view["risk_reason"].astype(str)
+    return int(view.loc[reasons.str.contains("bankruptcy", regex=False), "uscc"].nunique())
+
+
 def _blank_claims() -> pd.DataFrame:
     return pd.DataFrame(columns=[f.id for f in REG_ROSTER.fields], dtype=object)
 
@@ -343,6 +356,8 @@ def _build(
         pending=pending,
         replaced=made.slots,
     )
+    facts = facts_of(view, stores, risks, sources, rules, branches)
+    data.insight = merge_insight(prev, facts, rules, branches)
     return data, own.conflicts
 
 

@@ -17,6 +17,7 @@ import python_calamine as calamine
 
 from kam.errors import UnreadableFileError
 from kam.forms import Form
+from kam.insight.trends import HISTORY
 from kam.reader import norm_name
 from kam.register.columns import (
     CONFLICTS,
@@ -45,6 +46,7 @@ class Previous:
     view: pd.DataFrame = field(default_factory=pd.DataFrame)  # the old 集团大客户名录 rows
     edits: EditScan = field(default_factory=EditScan)  # HQ's hand edits found in it
     path: Path | None = None  # the register file read (its archive files lie beside it)
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_trends, append-only
 
     @property
     def exists(self) -> bool:
@@ -95,6 +97,7 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:
     prev.sources = _typed(sheets.get(SOURCES.sheet), SOURCES)
     prev.submissions = _typed(sheets.get(SUBMISSIONS.sheet), SUBMISSIONS)
     prev.edits = scan_edits(sheets)
+    prev.history = _typed(sheets.get(HISTORY.sheet), HISTORY)
     return prev
 
 

@@ -32,6 +32,8 @@ def merge_message(result: MergeResult) -> str:
         lines.append(f"报送文件无法读取：{'、'.join(result.unreadable_branches)}。")
     if result.skipped:
         lines.append(f"已跳过 {len(result.skipped)} 个临时或隐藏文件。")
+    if result.notices_due:
+        lines.append(f"破产征兆客户 {result.notices_due} 个：须发预警通报，运行 kam notice 生成。")
     if result.cut_cells:
         lines.append(f"{len(result.cut_cells)} 处文本超过 Excel 单元格上限被截断。")
     lost = result.edits.lost

@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from kam.findings import column_letter
 from kam.forms import RISK_LEVEL, TIER, UNMET_TIER, Form
 from kam.fs import private_dir, set_mode_like
 from kam.injection import starts_formula
+from kam.insight.exposure import EXPOSURE, EXPOSURE_COLUMNS
+from kam.insight.sheets import write_exposure_fill, write_kpi_sheet, write_trend_sheet
+from kam.insight.trends import HISTORY
 from kam.register.columns import (
     CHANGES,
     CONFLICTS,
@@ -51,6 +54,9 @@ from kam.register.fingerprints import (
 )
 from kam.register.sheet_rows import RowWriter, Styles, clean_text, fit_text, splice
 from kam.rules import RiskRules
+
+if TYPE_CHECKING:
+    from kam.insight.build import Insight
 
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -82,6 +88,7 @@ class RegisterData:
     # Events leaving the register for the yearly archive (kam.register.archive), by year.
     pending: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
     replaced: set[tuple[Any, Any]] = field(default_factory=set)  # (unit, quarter) rows replaced
+    insight: Insight | None = None  # 考核 / 风险敞口 / 趋势 (kam.insight), None when blank
 
     @classmethod
     def empty(cls) -> RegisterData:
@@ -171,8 +178,11 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
             (CHANGES, data.changes),
         ):
             _table(wb, rows, cells, form, frame, prints)
-        _summary(wb, cells, data.roster, data.risks)
+        _summary(wb, cells, data.roster, data.risks, data.insight)
+        _insight_sheets(wb, rows, cells, data.insight)
         _table(wb, rows, cells, SOURCES, data.sources).hide()
+        history = data.insight.history if data.insight is not None else pd.DataFrame()
+        _table(wb, rows, cells, HISTORY, history).hide()
         stored = pd.DataFrame(prints.to_rows(), columns=[f.id for f in FINGERPRINTS.fields])
         _table(wb, rows, cells, FINGERPRINTS, stored).very_hidden()
         try:
@@ -185,6 +195,16 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
         for sheet in rows.sheets:
             sheet.file.unlink(missing_ok=True)
     return data.notes
+
+
+def _insight_sheets(
+    wb: xlsxwriter.Workbook, rows: RowWriter, cells: _Cells, insight: Insight | None
+) -> None:
+    """考核, 风险敞口 and 趋势 (DOMAIN §9), after 汇总."""
+    write_kpi_sheet(wb, cells, insight)
+    frame = insight.exposure_table if insight is not None else pd.DataFrame()
+    write_exposure_fill(wb, _table(wb, rows, cells, EXPOSURE, frame), len(frame))
+    write_trend_sheet(wb, cells, insight)
 
 
 def write_blank_register(path: Path) -> Path:
@@ -257,8 +277,14 @@ ALERT_TITLE = "紧急预警：以下客户出现破产征兆，须立即在全�
 NO_ALERT = "紧急预警：本期无破产征兆客户"
 
 
-def _alerts(wb: xlsxwriter.Workbook, ws: Worksheet, cells: _Cells, risks: pd.DataFrame) -> int:
-    """The 紧急预警 block at the top of 汇总; returns the first row below it."""
+def _alerts(
+    wb: xlsxwriter.Workbook,
+    ws: Worksheet,
+    cells: _Cells,
+    risks: pd.DataFrame,
+    insight: Insight | None = None,
+) -> int:
+    """The 紧急预警 block at the top of 汇总, with each customer's group exposure (§9.2)."""
     fired = risks[risks["rule"] == "bankruptcy"] if len(risks) else risks
     alarm = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000"})
     if fired is None or fired.empty:
@@ -266,11 +292,20 @@ def _alerts(wb: xlsxwriter.Workbook, ws: Worksheet, cells: _Cells, risks: pd.Dat
         return 2
     ws.merge_range(0, 0, 0, SUMMARY_TEXT_COLS, ALERT_TITLE, alarm)
     columns = [f for f in RISK_LIST.fields if f.id in ("uscc", "name", "unit", "detail")]
-    for c, f in enumerate(columns):
+    extra = [f for f in EXPOSURE.fields if f.id in EXPOSURE_COLUMNS] if insight else []
+    for c, f in enumerate([*columns, *extra]):
         ws.write_string(1, c, f.header, cells.header)
     for r, values in enumerate(fired[[f.id for f in columns]].itertuples(index=False), start=2):
         for c, value in enumerate(values):
             cells.put(ws, r, c, value)
+        found = insight.exposure.get(str(values[0])) if insight else None
+        for c, f in enumerate(extra, start=len(columns)):
+            cells.put(ws, r, c, found.cell(f.id) if found else None)
+    if insight:
+        due = insight.notices_due
+        note = f"预警通报：运行 kam notice 为以上 {due} 个客户生成《预警通报》（Word）"
+        ws.write_string(len(fired) + 2, 0, note)
+        return len(fired) + 4
     return len(fired) + 3
 
 
@@ -327,12 +362,16 @@ def _legend(wb: xlsxwriter.Workbook, ws: Worksheet, cells: _Cells, row: int) -> 
 
 
 def _summary(
-    wb: xlsxwriter.Workbook, cells: _Cells, roster: pd.DataFrame, risks: pd.DataFrame
+    wb: xlsxwriter.Workbook,
+    cells: _Cells,
+    roster: pd.DataFrame,
+    risks: pd.DataFrame,
+    insight: Insight | None = None,
 ) -> None:
     """紧急预警 first, then counts by tier x branch and by risk level, with charts."""
     ws = wb.add_worksheet(SUMMARY_SHEET)
     print_setup(ws, tall=1)  # the overview on one page: tables, legend and charts
-    top = _alerts(wb, ws, cells, risks)
+    top = _alerts(wb, ws, cells, risks, insight)
     tiers = list(TIER.values)
     counts = _crosstab(roster, tiers)
     branches = list(counts.index)

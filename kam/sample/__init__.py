@@ -17,6 +17,7 @@ from pathlib import Path
 from kam.forms import FORMS, FORMS_BY_ID, INFO, ROSTER
 from kam.sample import names
 from kam.sample.drift import RECIPES, CellEdit, Drift, apply_drift, plan_drift
+from kam.sample.insight import plant_insight
 from kam.sample.mistakes import edge_cases, expected_tier, plant_mistakes, tier_marks
 from kam.sample.names import Registry
 from kam.sample.quarter import (
@@ -106,6 +107,7 @@ def make_quarter(settings: QuarterSettings) -> list[BranchFile]:
     dirty = [d for i, d in enumerate(drafts) if i != clean]
     if settings.mistakes:
         plant_mistakes(mrng, dirty)
+        plant_insight(random.Random(f"kam-sample-insight-{settings.seed}"), drafts, clean)
     for d in drafts:
         tier_marks(d)
     recipes: dict[int, int] = {}

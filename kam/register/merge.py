@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from kam.errors import UsageError
-from kam.register.archive import drop_archived, split
 from kam.insight.build import facts_of, merge_insight
+from kam.register.archive import drop_archived, split
 from kam.register.assess import assess_register, register_as_of
 from kam.register.changes import quarter_changes
 from kam.register.columns import (

@@ -34,6 +34,8 @@ from kam.forms import (
     Form,
     Kind,
 )
+from kam.prefill_record import HEADERS as PREFILL_HEADERS
+from kam.prefill_record import PREFILL_SHEET, PrefillRecord
 from kam.rules import Rules, load_rules
 
 TEMPLATE_FILENAME = "分公司季度报送模板.xlsx"
@@ -68,6 +70,19 @@ class Layout:
     def rows(self, filled: int) -> tf.Rows:
         """Header and last data row of a table sheet holding `filled` rows."""
         return tf.Rows(self.title_rows, self.title_rows + max(self.data_rows, filled))
+
+
+class _RosterSheet(Worksheet):
+    """xlsxwriter's worksheet without its per-formula scan for newer Excel functions.
+
+    xlsxwriter runs some thirty regex substitutions over every formula to prefix functions
+    newer than Excel 2010; on 5,000 tier formulas that was 90% of writing a workbook (3 s).
+    The tier formula uses none of them (tests.test_template checks xlsxwriter would leave it
+    unchanged), so this sheet only strips the leading "=" as xlsxwriter does.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        return formula.removeprefix("=")
 
 
 class _Styles:
@@ -113,10 +128,15 @@ def write_submission(
     rows: Mapping[str, Sequence[Mapping[str, object]]] | None = None,
     rules: Rules | None = None,
     layout: Layout | None = None,
+    notes: Sequence[str] = (),
+    record: PrefillRecord | None = None,
 ) -> Path:
     """The branch submission workbook: blank template when info/rows are None, or filled
     with `info` (field id -> value for the 报送信息 sheet) and `rows` (form id -> list of
-    rows, each field id -> raw cell value: str/float/int/date/datetime/None)."""
+    rows, each field id -> raw cell value: str/float/int/date/datetime/None).
+
+    A pre-filled workbook also gets `notes` atop 填报说明 and `record` in a very hidden sheet.
+    """
     path = Path(path)
     rules = rules or load_rules()
     layout = layout or Layout()
@@ -128,16 +148,18 @@ def write_submission(
         {"title": TEMPLATE_FILENAME.removesuffix(".xlsx"), "author": "KAM", "created": CREATED}
     )
     styles = _Styles(wb)
-    _write_instructions(wb.add_worksheet(INSTRUCTIONS_SHEET), styles, rules)
+    _write_instructions(wb.add_worksheet(INSTRUCTIONS_SHEET), styles, rules, notes)
     _write_info(wb.add_worksheet(INFO.sheet), styles, {"version": TEMPLATE_VERSION, **info})
     contract_rows = layout.rows(len(rows.get("contracts", ())))
     for form in TABLE_FORMS:
         data = rows.get(form.id, ())
-        ws = wb.add_worksheet(form.sheet)
+        ws = wb.add_worksheet(form.sheet, _RosterSheet if form is ROSTER else None)
         _write_table(ws, styles, form, data, layout.rows(len(data)))
         if form is ROSTER:
             _write_tier_formulas(ws, styles, data, layout.rows(len(data)), rules)
     _write_lists(wb)
+    if record:
+        _write_record(wb, record)
     wb.define_name(tf.AS_OF_NAME, tf.as_of_formula())
     wb.define_name(tf.WINDOW_START_NAME, tf.window_start_formula(rules.tier.default))
     for name, ref in tf.contract_range_formulas(contract_rows).items():
@@ -283,6 +305,16 @@ def _write_lists(wb: xlsxwriter.Workbook) -> None:
     ws.hide()
 
 
+def _write_record(wb: xlsxwriter.Workbook, record: PrefillRecord) -> None:
+    """The very hidden `_kam_prefill` sheet: what HQ pre-filled, for validation to compare."""
+    ws = wb.add_worksheet(PREFILL_SHEET)
+    ws.write_row(0, 0, PREFILL_HEADERS)
+    for r, line in enumerate(record.lines(), start=1):
+        for c, text in enumerate(line):
+            ws.write_string(r, c, text)
+    ws.very_hidden()
+
+
 def _enum_uses() -> dict[str, list[str]]:
     """Choices name -> the "表·列" places that use it (for the instructions)."""
     uses: dict[str, list[str]] = {c.name: [] for c in ALL_CHOICES}
@@ -293,13 +325,18 @@ def _enum_uses() -> dict[str, list[str]]:
     return uses
 
 
-def instructions(rules: Rules) -> list[tuple[str, str]]:
-    """The lines of the 填报说明 sheet as (kind, text); kind is title, section or text."""
+def instructions(rules: Rules, notes: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """The lines of the 填报说明 sheet as (kind, text); kind is title, section or text.
+
+    `notes` (a pre-filled workbook's) come first, under their own section.
+    """
     p = rules.tier.default
     amount, signed = CONTRACTS["amount"].header, CONTRACTS["signed_on"].header
     group, branch, project = TIER.values
     lines: list[tuple[str, str]] = [
         ("title", f"分公司季度报送模板 填报说明（模板版本 {TEMPLATE_VERSION}）"),
+        *((("section", "本文件已按集团大客户名录预填"),) if notes else ()),
+        *(("text", note) for note in notes),
         ("section", "一、总体要求"),
         ("text", "1. 每个分公司每季度报送一份本工作簿；请勿删除、改名或调整工作表和表头。"),
         ("text", "2. 表头在第 1 行；红色表头为必填列，灰色列为自动计算列，请勿填写。"),
@@ -350,11 +387,13 @@ def instructions(rules: Rules) -> list[tuple[str, str]]:
     return lines
 
 
-def _write_instructions(ws: Worksheet, st: _Styles, rules: Rules) -> None:
+def _write_instructions(
+    ws: Worksheet, st: _Styles, rules: Rules, notes: Sequence[str] = ()
+) -> None:
     ws.set_column(0, 0, 110, st.wrap)
     ws.set_tab_color("#C00000")
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
     style = {"title": st.title, "section": st.section, "text": st.wrap}
-    for r, (kind, text) in enumerate(instructions(rules)):
+    for r, (kind, text) in enumerate(instructions(rules, notes)):
         ws.write_string(r, 0, text, style[kind])

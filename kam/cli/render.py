@@ -108,6 +108,22 @@ def simple_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[obj
     out.print(table)
 
 
+def prefill_table(done: Sequence[Any]) -> None:
+    """The pre-filled workbooks written (kam.prefill.BranchPrefill), one line per branch."""
+    from kam.forms import CARDS, CONTRACTS, MAINTENANCE, ROSTER
+
+    forms = (ROSTER, CARDS, CONTRACTS, MAINTENANCE)
+    rows = [[d.branch, *(d.counts[f.id] for f in forms), d.path.name] for d in done]
+    simple_table("已写出预填的下季度报送", ["单位", *(f.sheet for f in forms), "文件"], rows)
+    for d in done:
+        if d.given_away:
+            out.print(
+                f"{d.branch}：{len(d.given_away)} 个客户归属已判给其他单位，未预填（见填报说明）"
+            )
+    if done:
+        out.print(f"文件在 {done[0].path.parent}")
+
+
 def failure(message: str) -> None:
     """A message for a run that could not be done (exit code 2)."""
     err.print(f"[bold red]无法执行[/]：{message}")

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.worksheet.dimensions import ColumnDimension
 from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.worksheet import Worksheet as XlsxSheet
 
+from kam import template_formulas as tf
 from kam.errors import UsageError
 from kam.findings import column_letter
 from kam.forms import (
@@ -35,6 +37,7 @@ from kam.template import (
     LISTS_SHEET,
     TEMPLATE_FILENAME,
     Layout,
+    _RosterSheet,
     write_submission,
 )
 from kam.template_formulas import AS_OF_NAME, CONTRACT_RANGE_NAMES, WINDOW_START_NAME
@@ -218,6 +221,24 @@ def test_reference_tier_formula_on_every_roster_row(book: openpyxl.Workbook) -> 
         assert all(name in formula for name in CONTRACT_RANGE_NAMES.values())
     assert ws.cell(row=LAST + 1, column=col).value is None
     assert all(ws.cell(row=2, column=c).value is None for c in range(1, col))  # no data
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    gt=st.floats(min_value=0.01, max_value=1e6, allow_nan=False),
+    n=st.integers(min_value=1, max_value=9),
+    ge=st.floats(min_value=0.01, max_value=1e6, allow_nan=False),
+)
+def test_roster_sheet_skips_only_what_xlsxwriter_would_not_change(
+    gt: float, n: int, ge: float
+) -> None:
+    """_RosterSheet writes formulas unprepared: xlsxwriter's own step must be a no-op on them."""
+    profile = load_rules().tier.default.model_copy(
+        update={"group_amount_gt": gt, "group_min_count": n, "project_amount_ge": ge}
+    )
+    formula = tf.for_row(tf.ref_tier_formula(profile), 7)
+    assert XlsxSheet()._prepare_formula(formula) == formula.removeprefix("=")
+    assert _RosterSheet()._prepare_formula(formula) == formula.removeprefix("=")
 
 
 def test_instructions_cover_sheets_enums_rules_and_version(book: openpyxl.Workbook) -> None:

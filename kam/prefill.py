@@ -78,6 +78,18 @@ def quarter_end(quarter: str) -> dt.date:
     return (pd.Timestamp(year=year, month=n * 3, day=1) + pd.offsets.MonthEnd(0)).date()
 
 
+def next_quarter(quarter: str) -> str:
+    """The quarter after a `YYYYQn` quarter."""
+    end = quarter_end(quarter)
+    return f"{end.year + 1}Q1" if end.month == 12 else f"{end.year}Q{end.month // 3 + 1}"
+
+
+def latest_quarter(register: Path) -> str | None:
+    """The latest 报送季度 the register's roster holds, if any."""
+    quarters = [q for q in _read(register)[REG_ROSTER.id]["quarter"] if isinstance(q, str)]
+    return max((q for q in quarters if QUARTER_RE.match(q)), default=None)
+
+
 def prefill(settings: PrefillSettings) -> list[BranchPrefill]:
     """Write one pre-filled submission per branch; the files never replace existing ones."""
     rules = settings.rules or load_rules()

@@ -236,3 +236,23 @@ def test_cli_writes_the_named_branches(demo: Path, tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert "找不到集团名录" in missing.stdout + missing.stderr
+
+
+def test_button_on_the_register_asks_and_prefills(demo: Path, tmp_path: Path) -> None:
+    from kam.io.openpyxl_book import OpenpyxlBook
+    from macros import new_template
+
+    branch = read_previous(demo).view["source_unit"].iloc[0]
+    book = OpenpyxlBook.open(Path(shutil.copy(demo, tmp_path / demo.name)))
+    book.answers = [None]
+    new_template.run(book, tmp_path)
+    assert book.alerts[-1] == (new_template.TITLE, new_template.CANCELLED)
+    assert book.questions[0][1] == NEXT  # the quarter after the register's latest
+    book.answers = [NEXT, f"{branch}、"]
+    new_template.run(book, tmp_path)
+    written = tmp_path / f"预填报送_{NEXT}" / f"{branch}_{NEXT}_报送.xlsx"
+    assert written.is_file(), book.alerts[-1]
+    assert str(written.parent) in book.alerts[-1][1]
+    book.unsaved = True
+    new_template.run(book, tmp_path)
+    assert "请先保存名录" in book.alerts[-1][1]

@@ -9,7 +9,9 @@ empty. What was pre-filled is recorded in the workbook itself (kam.prefill_recor
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,7 @@ from kam.prefill_record import PrefillRecord, row_key
 from kam.register.columns import CONFLICTS, REG_BY_SOURCE, REG_ROSTER
 from kam.register.previous import _frame, _typed
 from kam.rules import Rules, load_rules
-from kam.template import write_submission
+from kam.template import Layout, write_submission
 from kam.tiers import window_start
 
 QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
@@ -49,6 +51,7 @@ class PrefillSettings:
     out_dir: Path
     branches: tuple[str, ...] = ()  # none: every branch the register holds customers of
     rules: Rules | None = None
+    parallel_from: int = 4  # from this many branches on, two processes write (where fork is)
 
 
 @dataclass
@@ -112,11 +115,43 @@ def prefill(settings: PrefillSettings) -> list[BranchPrefill]:
     except OSError as exc:
         raise UsageError(f"无法创建输出文件夹 {out_dir}：{exc.strerror}") from exc
     by_unit = {sid: frame.groupby("source_unit", sort=False) for sid, frame in tables.items()}
-    done = []
-    for branch in branches:
-        parts = {sid: _part(groups, branch) for sid, groups in by_unit.items()}
-        done.append(_write_branch(branch, quarter, parts, roster, start, out_dir, rules))
-    return done
+    job = _Job(quarter, by_unit, roster, start, rules)
+    paths: list[Path] = []
+    for branch in branches:  # named here, so that two workers never pick the same free name
+        paths.append(free_path(out_dir / f"{_UNSAFE.sub('_', branch)}_{quarter}_报送.xlsx", paths))
+    tasks = list(zip(branches, paths, strict=True))
+    if _FORK is None or len(tasks) < settings.parallel_from:
+        return [job.write(branch, path) for branch, path in tasks]
+    # Forked workers share the frames read above; only the small results travel back.
+    with _FORK.Pool(2, initializer=_Job.install, initargs=(job,)) as pool:
+        return pool.starmap(_write_installed, tasks, chunksize=1)
+
+
+_FORK = mp.get_context("fork") if sys.platform.startswith("linux") else None
+_INSTALLED: list[_Job] = []  # the job of a forked worker (set by its initializer)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What writing any branch's workbook needs: the register's rows grouped by unit."""
+
+    quarter: str
+    by_unit: dict[str, Any]
+    roster: pd.DataFrame
+    start: dt.date
+    rules: Rules
+
+    def write(self, branch: str, path: Path) -> BranchPrefill:
+        parts = {sid: _part(groups, branch) for sid, groups in self.by_unit.items()}
+        return _write_branch(branch, self.quarter, parts, self.roster, self.start, path, self.rules)
+
+    @staticmethod
+    def install(job: _Job) -> None:
+        _INSTALLED.append(job)
+
+
+def _write_installed(branch: str, path: Path) -> BranchPrefill:
+    return _INSTALLED[0].write(branch, path)
 
 
 def _read(register: Path) -> dict[str, pd.DataFrame]:
@@ -161,7 +196,7 @@ def _write_branch(
     parts: dict[str, pd.DataFrame],
     roster_all: pd.DataFrame,
     start: dt.date,
-    out_dir: Path,
+    path: Path,
     rules: Rules,
 ) -> BranchPrefill:
     roster = parts[REG_ROSTER.id]
@@ -185,11 +220,10 @@ def _write_branch(
             record.add(form, values)
     given_away = _given_away(parts[CONFLICTS.id], roster_all, keys)
     counts = {form_id: len(data) for form_id, data in rows.items()}
-    path = free_path(out_dir / f"{_UNSAFE.sub('_', branch)}_{quarter}_报送.xlsx")
     info = {"unit": branch, "quarter": quarter}
-    write_submission(
-        path, info, rows, rules, notes=_notes(branch, quarter, counts, given_away), record=record
-    )
+    notes = _notes(branch, quarter, counts, given_away)
+    layout = Layout(spliced=True)
+    write_submission(path, info, rows, rules, layout, notes=notes, record=record)
     return BranchPrefill(branch, path, counts, given_away)
 
 
@@ -242,11 +276,11 @@ def _notes(
     return lines
 
 
-def free_path(path: Path) -> Path:
+def free_path(path: Path, taken: Sequence[Path] = ()) -> Path:
     """The path itself when no file is there, else the first free `name(2).xlsx`, `(3)`…"""
     n = 2
     candidate = path
-    while candidate.exists():
+    while candidate.exists() or candidate in taken:
         candidate = path.with_name(f"{path.stem}({n}){path.suffix}")
         n += 1
     return candidate

@@ -8,6 +8,7 @@ sends back with it and reports every changed value as an `info` finding.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +33,20 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
 FORMS_BY_SHEET: dict[str, Form] = {f.sheet: f for f in (ROSTER, CARDS, CONTRACTS, MAINTENANCE)}
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)  # dates, units and enum words repeat
+def _shown_hashable(value: object) -> str:
+    return _shown(value)
+
+
 def shown(value: object) -> str:
     """A value as the user reads it, the same whether it comes from the register or a file."""
+    try:
+        return _shown_hashable(value)
+    except TypeError:  # unhashable
+        return _shown(value)
+
+
+def _shown(value: object) -> str:
     try:
         if value is None or bool(pd.isna(value)):
             return ""

@@ -36,7 +36,9 @@ from kam.forms import (
 )
 from kam.prefill_record import HEADERS as PREFILL_HEADERS
 from kam.prefill_record import PREFILL_SHEET, PrefillRecord
+from kam.register.sheet_rows import SheetRows, splice
 from kam.rules import Rules, load_rules
+from kam.template_rows import RowStyles, table_rows, text_rows
 
 TEMPLATE_FILENAME = "分公司季度报送模板.xlsx"
 INSTRUCTIONS_SHEET = "填报说明"
@@ -57,6 +59,7 @@ _WORKBOOK_OPTIONS = {
     "strings_to_numbers": False,
     "nan_inf_to_errors": True,
     "remove_timezone": True,
+    "in_memory": True,  # a few MB at most; temporary files cost more than they save here
 }
 
 
@@ -66,6 +69,7 @@ class Layout:
 
     title_rows: int = 0  # rows above each table header, as in edited branch files (samples)
     data_rows: int = DATA_ROWS  # rows that get validation and formulas under each header
+    spliced: bool = False  # rows as XML spliced into the saved file (kam.template_rows): fast
 
     def rows(self, filled: int) -> tf.Rows:
         """Header and last data row of a table sheet holding `filled` rows."""
@@ -102,6 +106,15 @@ class _Styles:
         self.section = wb.add_format({"bold": True, "font_size": 12, "bg_color": "#DDEBF7"})
         self.hint = wb.add_format({"italic": True, "font_color": "#7F7F7F"})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+
+    def rows(self, form: Form) -> RowStyles:
+        """The xf indexes kam.template_rows gives a form's cells (as _write_table would)."""
+        fmts = {f.id: self.computed if f.computed else self.column(f.kind) for f in form.fields}
+        return RowStyles(
+            {fid: None if fmt is None else fmt._get_xf_index() for fid, fmt in fmts.items()},
+            self.date._get_xf_index(),
+            self.datetime._get_xf_index(),
+        )
 
     def column(self, kind: Kind) -> Format | None:
         """The format of a data column of this kind (applies to cells users type later too)."""
@@ -151,25 +164,38 @@ def write_submission(
     _write_instructions(wb.add_worksheet(INSTRUCTIONS_SHEET), styles, rules, notes)
     _write_info(wb.add_worksheet(INFO.sheet), styles, {"version": TEMPLATE_VERSION, **info})
     contract_rows = layout.rows(len(rows.get("contracts", ())))
+    spliced: list[SheetRows] = []
     for form in TABLE_FORMS:
         data = rows.get(form.id, ())
         ws = wb.add_worksheet(form.sheet, _RosterSheet if form is ROSTER else None)
-        _write_table(ws, styles, form, data, layout.rows(len(data)))
-        if form is ROSTER:
+        _write_table(ws, styles, form, () if layout.spliced else data, layout.rows(len(data)))
+        if layout.spliced:
+            formula = tf.ref_tier_formula(rules.tier.default) if form is ROSTER else None
+            folder = path.parent
+            spliced.append(
+                table_rows(
+                    folder, ws.index, form, data, layout.rows(len(data)), styles.rows(form), formula
+                )
+            )
+        elif form is ROSTER:
             _write_tier_formulas(ws, styles, data, layout.rows(len(data)), rules)
     _write_lists(wb)
     if record:
-        _write_record(wb, record)
+        _write_record(wb, record, path.parent, spliced)
     wb.define_name(tf.AS_OF_NAME, tf.as_of_formula())
     wb.define_name(tf.WINDOW_START_NAME, tf.window_start_formula(rules.tier.default))
     for name, ref in tf.contract_range_formulas(contract_rows).items():
         wb.define_name(name, ref)
     try:
         wb.close()
+        splice(path, spliced)
     except (FileCreateError, OSError) as exc:
         raise UsageError(
             f"无法写入文件 {path}：{exc}。请确认文件夹存在且文件未在 Excel 中打开"
         ) from exc
+    finally:
+        for sheet in spliced:
+            sheet.file.unlink(missing_ok=True)
     return path
 
 
@@ -305,14 +331,14 @@ def _write_lists(wb: xlsxwriter.Workbook) -> None:
     ws.hide()
 
 
-def _write_record(wb: xlsxwriter.Workbook, record: PrefillRecord) -> None:
+def _write_record(
+    wb: xlsxwriter.Workbook, record: PrefillRecord, folder: Path, spliced: list[SheetRows]
+) -> None:
     """The very hidden `_kam_prefill` sheet: what HQ pre-filled, for validation to compare."""
     ws = wb.add_worksheet(PREFILL_SHEET)
     ws.write_row(0, 0, PREFILL_HEADERS)
-    for r, line in enumerate(record.lines(), start=1):
-        for c, text in enumerate(line):
-            ws.write_string(r, c, text)
     ws.very_hidden()
+    spliced.append(text_rows(folder, ws.index, record.lines(), first=2))
 
 
 def _enum_uses() -> dict[str, list[str]]:

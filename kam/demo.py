@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kam.annotate import annotate_file
 from kam.messages import Severity
+from kam.prefill import PrefillSettings, next_quarter, prefill
 from kam.register.columns import REGISTER_FILENAME
 from kam.register.merge import MergeResult, MergeSettings, merge
 from kam.sample import QuarterSettings, write_quarter
@@ -28,8 +29,8 @@ class DemoSummary:
 def run_demo(folder: Path, lang: str = "zh") -> DemoSummary:
     """Write the sample quarter into folder/inbox, validate, annotate, then merge it all."""
     quarter = QuarterSettings()
-    inbox, annotated = folder / "inbox", folder / "annotated"
-    for sub in (inbox, annotated):  # a rerun starts from a fresh quarter
+    inbox, annotated, prefilled = folder / "inbox", folder / "annotated", folder / "prefill"
+    for sub in (inbox, annotated, prefilled):  # a rerun starts from a fresh quarter
         if sub.exists():
             shutil.rmtree(sub)
         sub.mkdir(parents=True)
@@ -68,5 +69,11 @@ def run_demo(folder: Path, lang: str = "zh") -> DemoSummary:
     summary.notes.append(
         f"已合并进集团大客户名录 {register}：{t['rows_in']} 行中合并 {t['merged']}、"
         f"拒收 {t['rejected']}、重复 {t['duplicate']}；归属冲突 {len(merged.conflicts)} 个。"
+    )
+    after = next_quarter(quarter.quarter)
+    filled = prefill(PrefillSettings(register, after, prefilled))
+    summary.notes.append(
+        f"已按名录为 {len(filled)} 个单位预填 {after} 的报送（名录、信息登记卡、合同台账、"
+        f"未闭环的维护记录），在 {prefilled}。"
     )
     return summary

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pandas as pd
 import pytest
 import python_calamine as calamine
 
@@ -109,8 +110,6 @@ def test_ledger_window_plus_open_money_and_open_issues_only(demo: Path, filled: 
 def test_customers_given_to_another_unit_are_left_out_and_named(
     demo: Path, filled: list[Any]
 ) -> None:
-    conflicts = read_previous(demo)
-    del conflicts
     grid = sheet(demo, CONFLICTS.sheet)
     head = grid[0]
     lost = [dict(zip(head, r, strict=False)) for r in grid[1:] if r[head.index("是否采用")] != "是"]
@@ -163,8 +162,7 @@ def test_returned_untouched_validates_clean_and_merges_without_change(
     data = [f.id for f in ROSTER.data_fields]
     old = before.view.set_index("uscc")[data[:1] + data[2:]].sort_index()
     new = after.view.set_index("uscc")[data[:1] + data[2:]].sort_index()
-    pd_testing = pytest.importorskip("pandas.testing")
-    pd_testing.assert_frame_equal(old, new)
+    pd.testing.assert_frame_equal(old, new)
     # The branch's current state is held once: no contract or card twice in the register.
     for form in (CONTRACTS, CARDS):
         rows = after.tables[form.id]

@@ -115,7 +115,8 @@ def prefill(settings: PrefillSettings) -> list[BranchPrefill]:
     except OSError as exc:
         raise UsageError(f"无法创建输出文件夹 {out_dir}：{exc.strerror}") from exc
     by_unit = {sid: frame.groupby("source_unit", sort=False) for sid, frame in tables.items()}
-    job = _Job(quarter, by_unit, roster, start, rules)
+    owners = dict(zip(roster["uscc"], roster["source_unit"], strict=True))
+    job = _Job(quarter, by_unit, owners, start, rules)
     paths: list[Path] = []
     for branch in branches:  # named here, so that two workers never pick the same free name
         paths.append(free_path(out_dir / f"{_UNSAFE.sub('_', branch)}_{quarter}_报送.xlsx", paths))
@@ -137,13 +138,13 @@ class _Job:
 
     quarter: str
     by_unit: dict[str, Any]
-    roster: pd.DataFrame
+    owners: dict[str, str]  # customer -> the unit whose claim the register adopted
     start: dt.date
     rules: Rules
 
     def write(self, branch: str, path: Path) -> BranchPrefill:
         parts = {sid: _part(groups, branch) for sid, groups in self.by_unit.items()}
-        return _write_branch(branch, self.quarter, parts, self.roster, self.start, path, self.rules)
+        return _write_branch(branch, self.quarter, parts, self.owners, self.start, path, self.rules)
 
     @staticmethod
     def install(job: _Job) -> None:
@@ -194,7 +195,7 @@ def _write_branch(
     branch: str,
     quarter: str,
     parts: dict[str, pd.DataFrame],
-    roster_all: pd.DataFrame,
+    owners: dict[str, str],
     start: dt.date,
     path: Path,
     rules: Rules,
@@ -214,11 +215,9 @@ def _write_branch(
         MAINTENANCE.id: _open_entries(parts[MAINTENANCE.id], keys),
     }
     record = PrefillRecord()
-    for form_id, data in rows.items():
-        form = next(f for f in (ROSTER, *_STATE, MAINTENANCE) if f.id == form_id)
-        for values in data:
-            record.add(form, values)
-    given_away = _given_away(parts[CONFLICTS.id], roster_all, keys)
+    for form in (ROSTER, *_STATE, MAINTENANCE):
+        record.add(form, rows[form.id])
+    given_away = _given_away(parts[CONFLICTS.id], owners, keys)
     counts = {form_id: len(data) for form_id, data in rows.items()}
     info = {"unit": branch, "quarter": quarter}
     notes = _notes(branch, quarter, counts, given_away)
@@ -230,8 +229,9 @@ def _write_branch(
 def _records(frame: pd.DataFrame, form: Form) -> list[dict[str, Any]]:
     """A sheet's rows as the template writer takes them: the form's data fields only."""
     ids = [f.id for f in form.data_fields if f.id in frame.columns]
-    out = frame[ids].astype(object).where(frame[ids].notna(), None)
-    return out.to_dict(orient="records")
+    # The register's frames hold None for a blank (kam.register.previous): no NaN to clean.
+    columns = [frame[fid].tolist() for fid in ids]
+    return [dict(zip(ids, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _open_entries(frame: pd.DataFrame, keys: set[str]) -> list[dict[str, Any]]:
@@ -243,15 +243,14 @@ def _open_entries(frame: pd.DataFrame, keys: set[str]) -> list[dict[str, Any]]:
     return [v for v in latest.values() if v.get("closed") != YES and v.get("uscc") in keys]
 
 
-def _given_away(conflicts: pd.DataFrame, roster: pd.DataFrame, keys: set[str]) -> list[str]:
+def _given_away(conflicts: pd.DataFrame, owners: dict[str, str], keys: set[str]) -> list[str]:
     """The branch's claims that HQ adopted from another unit, as "名称（代码，现归 单位）"."""
     if conflicts.empty:
         return []
-    owner = dict(zip(roster["uscc"], roster["source_unit"], strict=True))
     lost = conflicts[(conflicts["adopted"] != YES) & ~conflicts["uscc"].isin(keys)]
     names = dict(zip(lost["uscc"], lost["name"], strict=True))  # each customer once
     return [
-        f"{name}（{code}，现归{owner.get(code) or '其他单位'}）" for code, name in names.items()
+        f"{name}（{code}，现归{owners.get(code) or '其他单位'}）" for code, name in names.items()
     ]
 
 

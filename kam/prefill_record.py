@@ -66,10 +66,25 @@ class PrefillRecord:
 
     rows: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
-    def add(self, form: Form, values: Mapping[str, Any]) -> None:
-        """Record one pre-filled row of `form` (its data fields only)."""
-        key = row_key(form.id, values)
-        self.rows[(form.id, key)] = {f.id: shown(values.get(f.id)) for f in form.data_fields}
+    def add(self, form: Form, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Record pre-filled rows of `form` (their data fields only)."""
+        ids = [f.id for f in form.data_fields]
+        keys = KEY_FIELDS[form.id]
+        memo: dict[tuple[type, object], str] = {}  # columns repeat their values
+
+        def text(value: object) -> str:
+            key = (type(value), value)
+            try:
+                return memo[key]
+            except KeyError:
+                memo[key] = out = shown(value)
+                return out
+            except TypeError:  # unhashable
+                return shown(value)
+
+        for values in rows:
+            texts = {fid: text(values.get(fid)) for fid in ids}
+            self.rows[(form.id, "|".join(texts[k] for k in keys))] = texts
 
     def get(self, form_id: str, key: str) -> dict[str, str] | None:
         return self.rows.get((form_id, key))

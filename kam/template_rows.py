@@ -49,7 +49,7 @@ def table_rows(
     """Rows rows.first.. of worksheet number `index` as XML in a temporary file in `folder`.
 
     `formula` (with tf's ROW placeholder) goes into the 参考等级 column of every row up to
-    rows.last, as _write_tier_formulas does, with an empty cached value.
+    rows.last, as _write_tier_formulas does, with an empty cached value, as one shared formula.
     """
     fields = form.fields
     letters = [column_letter(c) for c in range(len(fields))]
@@ -73,10 +73,15 @@ def table_rows(
             cells = []
             for c, fid in enumerate(ids):
                 if c == tier_col:
-                    cells.append(
-                        f'<c r="{letters[c]}{row}"{tier_style}>'
-                        f"<f>{tf.for_row(formula_xml, r)}</f><v></v></c>"
+                    # One shared formula, as Excel saves a filled-down column: the first cell
+                    # holds it, the others refer to it (and read back as their own row's).
+                    f = (
+                        f'<f t="shared" ref="{letters[c]}{row}:{letters[c]}{rows.last + 1}" '
+                        f'si="0">{tf.for_row(formula_xml, r)}</f>'
+                        if r == rows.first
+                        else '<f t="shared" si="0"/>'
                     )
+                    cells.append(f'<c r="{letters[c]}{row}"{tier_style}>{f}<v></v></c>')
                     continue
                 value = values.get(fid)
                 if value is None:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import resource
 import shutil
 import time
 from collections import defaultdict
@@ -66,7 +68,10 @@ def data_rows(register: Path) -> int:
 def ours(register: Path, out: Path) -> dict[str, Any]:
     start = time.perf_counter()
     done = prefill(PrefillSettings(register, NEXT, out))
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     return {
+        "cpu": sum(u.ru_utime + u.ru_stime for u in usage),
+        "load": os.getloadavg()[0],
         "seconds": time.perf_counter() - start,
         "files": len(done),
         "rows": sum(sum(d.counts.values()) for d in done),
@@ -140,7 +145,8 @@ def main() -> None:
     print(
         f"ours:  {o['files']} workbooks, {o['rows']:,} rows in {o['seconds']:.1f} s: "
         f"{o['rows'] / o['seconds']:,.0f} rows/s, {o['files'] / o['seconds']:.1f} files/s, "
-        f"peak {o['rss_self'] / 2**20:,.0f} MiB"
+        f"peak {o['rss_self'] / 2**20:,.0f} MiB; CPU {o['cpu']:.1f} s over both cores, "
+        f"load average {o['load']:.1f} at the end"
     )
     scaled = f" (wrote {k} of {n['branches']} branches, write time x{scale:g})" if scale > 1 else ""
     print(

@@ -215,6 +215,18 @@ class XlwingsBook:
             chosen = dialog.SelectedItems(1) if dialog.Show() == -1 else ""
         return Path(chosen) if chosen else None
 
+    def ask(self, title: str, prompt: str, default: str = "") -> str | None:
+        if sys.platform == "darwin":  # Excel for Mac's InputBox is not reachable through appscript
+            script = (
+                f'text returned of (display dialog "{prompt}" default answer "{default}" '
+                f'with title "{title}")'
+            )
+            done = subprocess.run(["osascript", "-e", script], capture_output=True, text=True)
+            return done.stdout.strip() if done.returncode == 0 else None
+        # Application.InputBox with Type:=2 (text) returns False when the user cancels.
+        answer = self.app.api.InputBox(prompt, title, default, Type=2)
+        return None if answer is False else str(answer).strip()
+
     def status(self, text: str) -> None:
         self.app.status_bar = text or False  # False hands the status bar back to Excel
 

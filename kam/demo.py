@@ -11,6 +11,7 @@ from kam.insight.build import read_insight
 from kam.insight.kpi import Scorecard
 from kam.insight.notice import write_notices
 from kam.messages import Severity
+from kam.prefill import PrefillSettings, next_quarter, prefill
 from kam.register.columns import REGISTER_FILENAME
 from kam.register.merge import MergeResult, MergeSettings, merge
 from kam.rules import load_rules
@@ -34,8 +35,8 @@ class DemoSummary:
 def run_demo(folder: Path, lang: str = "zh") -> DemoSummary:
     """Write the sample quarter into folder/inbox, validate, annotate, then merge it all."""
     quarter = QuarterSettings()
-    inbox, annotated = folder / "inbox", folder / "annotated"
-    for sub in (inbox, annotated, folder / "notices"):  # a rerun starts from a fresh quarter
+    inbox, annotated, prefilled = folder / "inbox", folder / "annotated", folder / "prefill"
+    for sub in (inbox, annotated, folder / "notices", prefilled):  # a rerun starts afresh
         if sub.exists():
             shutil.rmtree(sub)
         sub.mkdir(parents=True)
@@ -78,4 +79,10 @@ def run_demo(folder: Path, lang: str = "zh") -> DemoSummary:
     insight = read_insight(register, load_rules())
     summary.scorecard = insight.card
     summary.notices = write_notices(insight, folder / "notices", quarter.today)
+    after = next_quarter(quarter.quarter)
+    filled = prefill(PrefillSettings(register, after, prefilled))
+    summary.notes.append(
+        f"已按名录为 {len(filled)} 个单位预填 {after} 的报送（名录、信息登记卡、合同台账、"
+        f"未闭环的维护记录），在 {prefilled}。"
+    )
     return summary

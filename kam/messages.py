@@ -153,6 +153,11 @@ CATALOG: dict[str, RuleText] = {
         "建议升级：计算等级“{computed}”高于登记等级“{recorded}”（{reason}）{note}",
         "Upgrade suggested: computed '{computed}' is above recorded '{recorded}' ({reason_en})",
     ),
+    "prefill_changed": RuleText(
+        INFO,
+        "已修改集团名录中的值：原为“{before}”，现为“{value}”",
+        "Changed a value pre-filled from the group register: was '{before}', now '{value}'",
+    ),
 }
 
 RULE_IDS: tuple[str, ...] = tuple(CATALOG)

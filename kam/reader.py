@@ -23,6 +23,7 @@ from kam.io.files import DEFAULT_LIMITS, ReadLimits, open_sheets
 from kam.io.raw import RawBook, RawSheet
 from kam.messages import Severity
 from kam.normalize import Column, blank_mask, normalize
+from kam.prefill_record import PREFILL_SHEET, PrefillRecord
 from kam.submission import SheetData, Submission, display
 
 HEADER_SCAN_ROWS = 10
@@ -76,7 +77,11 @@ def read_arriving(file: str, names: list[str], sheets: Iterator[RawSheet]) -> Su
     arrived: list[str] = []
     spare: dict[str, RawSheet] = {}  # a sheet matching a form whose wanted one may not come
     done: dict[str, tuple[str, tuple[SheetData, list[Finding]]]] = {}
+    prefill = PrefillRecord()
     for sheet in sheets:
+        if sheet.name == PREFILL_SHEET:  # what HQ pre-filled, not a form (DOMAIN §9.3)
+            prefill = PrefillRecord.from_rows(sheet.rows)
+            continue
         arrived.append(sheet.name)
         form = FORM_BY_NAME.get(norm_name(sheet.name))
         if form is None:
@@ -90,7 +95,7 @@ def read_arriving(file: str, names: list[str], sheets: Iterator[RawSheet]) -> Su
         form = FORM_BY_NAME[norm_name(name)]
         if form.id not in done or order[done[form.id][0]] < order[name]:
             done[form.id] = name, _read_sheet(file, form, spare[name])
-    sub = Submission(file=file, sheets={}, sheet_order=list(names))
+    sub = Submission(file=file, sheets={}, sheet_order=list(names), prefill=prefill)
     for form in FORMS:
         if form.id not in done:
             sub.findings.append(Finding("missing_sheet", file, sheet=form.sheet))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,9 @@ import pandas as pd
 from kam.findings import Finding
 from kam.forms import INFO, Form
 from kam.messages import Severity
+
+if TYPE_CHECKING:  # the record module reads values with this module's display()
+    from kam.prefill_record import PrefillRecord
 
 
 @dataclass
@@ -116,6 +119,7 @@ class Submission:
     unknown_sheets: list[str] = field(default_factory=list)
     skipped_sheets: list[str] = field(default_factory=list)  # Excel 4.0 macro sheets, not read
     sheet_order: list[str] = field(default_factory=list)  # the workbook's tabs, in tab order
+    prefill: PrefillRecord | None = None  # what HQ pre-filled (DOMAIN §9.3), if anything
 
     def info(self, field_id: str) -> Any:
         """A value of the 报送信息 sheet (typed), or None."""

@@ -36,7 +36,11 @@ from kam.forms import (
     Kind,
 )
 from kam.fs import os_cause
+from kam.prefill_record import HEADERS as PREFILL_HEADERS
+from kam.prefill_record import PREFILL_SHEET, PrefillRecord
+from kam.register.sheet_rows import SheetRows, splice
 from kam.rules import Rules, load_rules
+from kam.template_rows import RowStyles, table_rows, text_rows
 
 TEMPLATE_FILENAME = "分公司季度报送模板.xlsx"
 INSTRUCTIONS_SHEET = "填报说明"
@@ -60,6 +64,7 @@ _WORKBOOK_OPTIONS = {
     "strings_to_numbers": False,
     "nan_inf_to_errors": True,
     "remove_timezone": True,
+    "in_memory": True,  # a few MB at most; temporary files cost more than they save here
 }
 
 
@@ -69,10 +74,24 @@ class Layout:
 
     title_rows: int = 0  # rows above each table header, as in edited branch files (samples)
     data_rows: int = DATA_ROWS  # rows that get validation and formulas under each header
+    spliced: bool = False  # rows as XML spliced into the saved file (kam.template_rows): fast
 
     def rows(self, filled: int) -> tf.Rows:
         """Header and last data row of a table sheet holding `filled` rows."""
         return tf.Rows(self.title_rows, self.title_rows + max(self.data_rows, filled))
+
+
+class _RosterSheet(Worksheet):
+    """xlsxwriter's worksheet without its per-formula scan for newer Excel functions.
+
+    xlsxwriter runs some thirty regex substitutions over every formula to prefix functions
+    newer than Excel 2010; on 5,000 tier formulas that was 90% of writing a workbook (3 s).
+    The tier formula uses none of them (tests.test_template checks xlsxwriter would leave it
+    unchanged), so this sheet only strips the leading "=" as xlsxwriter does.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        return formula.removeprefix("=")
 
 
 class _Styles:
@@ -92,6 +111,15 @@ class _Styles:
         self.section = wb.add_format({"bold": True, "font_size": 12, "bg_color": "#DDEBF7"})
         self.hint = wb.add_format({"italic": True, "font_color": "#7F7F7F"})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+
+    def rows(self, form: Form) -> RowStyles:
+        """The xf indexes kam.template_rows gives a form's cells (as _write_table would)."""
+        fmts = {f.id: self.computed if f.computed else self.column(f.kind) for f in form.fields}
+        return RowStyles(
+            {fid: None if fmt is None else fmt._get_xf_index() for fid, fmt in fmts.items()},
+            self.date._get_xf_index(),
+            self.datetime._get_xf_index(),
+        )
 
     def column(self, kind: Kind) -> Format | None:
         """The format of a data column of this kind (applies to cells users type later too)."""
@@ -113,12 +141,12 @@ def write_template(out_dir: Path, rules: Rules | None = None, force: bool = Fals
     return [write_submission(target if force else free_name(target), rules=rules)]
 
 
-def free_name(path: Path) -> Path:
-    """`path` when no file has that name, else `stem(2).suffix`, `stem(3).suffix`, ... (the way
-    Windows Explorer names copies, so users recognise it)."""
+def free_name(path: Path, taken: Sequence[Path] = ()) -> Path:
+    """`path` when no file has that name (nor is in `taken`), else `stem(2).suffix`,
+    `stem(3).suffix`, ... (the way Windows Explorer names copies, so users recognise it)."""
     n = 1
     candidate = path
-    while candidate.exists():
+    while candidate.exists() or candidate in taken:
         n += 1
         candidate = path.with_name(f"{path.stem}({n}){path.suffix}")
     return candidate
@@ -130,10 +158,15 @@ def write_submission(
     rows: Mapping[str, Sequence[Mapping[str, object]]] | None = None,
     rules: Rules | None = None,
     layout: Layout | None = None,
+    notes: Sequence[str] = (),
+    record: PrefillRecord | None = None,
 ) -> Path:
     """The branch submission workbook: blank template when info/rows are None, or filled
     with `info` (field id -> value for the 报送信息 sheet) and `rows` (form id -> list of
-    rows, each field id -> raw cell value: str/float/int/date/datetime/None)."""
+    rows, each field id -> raw cell value: str/float/int/date/datetime/None).
+
+    A pre-filled workbook also gets `notes` atop 填报说明 and `record` in a very hidden sheet.
+    """
     path = Path(path)
     rules = rules or load_rules()
     layout = layout or Layout()
@@ -145,27 +178,42 @@ def write_submission(
         {"title": TEMPLATE_FILENAME.removesuffix(".xlsx"), "author": "KAM", "created": CREATED}
     )
     styles = _Styles(wb)
-    _write_instructions(wb.add_worksheet(INSTRUCTIONS_SHEET), styles, rules)
+    _write_instructions(wb.add_worksheet(INSTRUCTIONS_SHEET), styles, rules, notes)
     _write_info(wb.add_worksheet(INFO.sheet), styles, {"version": TEMPLATE_VERSION, **info})
     contract_rows = layout.rows(len(rows.get("contracts", ())))
+    spliced: list[SheetRows] = []
     for form in TABLE_FORMS:
         data = rows.get(form.id, ())
-        ws = wb.add_worksheet(form.sheet)
-        _write_table(ws, styles, form, data, layout.rows(len(data)))
-        if form is ROSTER:
+        ws = wb.add_worksheet(form.sheet, _RosterSheet if form is ROSTER else None)
+        _write_table(ws, styles, form, () if layout.spliced else data, layout.rows(len(data)))
+        if layout.spliced:
+            formula = tf.ref_tier_formula(rules.tier.default) if form is ROSTER else None
+            folder = path.parent
+            spliced.append(
+                table_rows(
+                    folder, ws.index, form, data, layout.rows(len(data)), styles.rows(form), formula
+                )
+            )
+        elif form is ROSTER:
             _write_tier_formulas(ws, styles, data, layout.rows(len(data)), rules)
     _write_lists(wb)
+    if record:
+        _write_record(wb, record, path.parent, spliced)
     wb.define_name(tf.AS_OF_NAME, tf.as_of_formula())
     wb.define_name(tf.WINDOW_START_NAME, tf.window_start_formula(rules.tier.default))
     for name, ref in tf.contract_range_formulas(contract_rows).items():
         wb.define_name(name, ref)
     try:
         wb.close()
+        splice(path, spliced)
     except (FileCreateError, OSError) as exc:
         inner = exc.args[0] if isinstance(exc, FileCreateError) and exc.args else exc
         cause = os_cause(inner) if isinstance(inner, OSError) else None
         why = f"{cause.zh}。{cause.advice}" if cause else "请确认文件夹存在且文件未在 Excel 中打开"
         raise UsageError(f"无法写入文件 {path}：{why}") from exc
+    finally:
+        for sheet in spliced:
+            sheet.file.unlink(missing_ok=True)
     return path
 
 
@@ -309,6 +357,16 @@ def _write_lists(wb: xlsxwriter.Workbook) -> None:
     ws.hide()
 
 
+def _write_record(
+    wb: xlsxwriter.Workbook, record: PrefillRecord, folder: Path, spliced: list[SheetRows]
+) -> None:
+    """The very hidden `_kam_prefill` sheet: what HQ pre-filled, for validation to compare."""
+    ws = wb.add_worksheet(PREFILL_SHEET)
+    ws.write_row(0, 0, PREFILL_HEADERS)
+    ws.very_hidden()
+    spliced.append(text_rows(folder, ws.index, record.lines(), first=2))
+
+
 def _enum_uses() -> dict[str, list[str]]:
     """Choices name -> the "表·列" places that use it (for the instructions)."""
     uses: dict[str, list[str]] = {c.name: [] for c in ALL_CHOICES}
@@ -319,13 +377,18 @@ def _enum_uses() -> dict[str, list[str]]:
     return uses
 
 
-def instructions(rules: Rules) -> list[tuple[str, str]]:
-    """The lines of the 填报说明 sheet as (kind, text); kind is title, section or text."""
+def instructions(rules: Rules, notes: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """The lines of the 填报说明 sheet as (kind, text); kind is title, section or text.
+
+    `notes` (a pre-filled workbook's) come first, under their own section.
+    """
     p = rules.tier.default
     amount, signed = CONTRACTS["amount"].header, CONTRACTS["signed_on"].header
     group, branch, project = TIER.values
     lines: list[tuple[str, str]] = [
         ("title", f"分公司季度报送模板 填报说明（模板版本 {TEMPLATE_VERSION}）"),
+        *((("section", "本文件已按集团大客户名录预填"),) if notes else ()),
+        *(("text", note) for note in notes),
         ("section", "一、总体要求"),
         ("text", "1. 每个分公司每季度报送一份本工作簿；请勿删除、改名或调整工作表和表头。"),
         ("text", "2. 表头在第 1 行；红色表头为必填列，灰色列为自动计算列，请勿填写。"),
@@ -376,7 +439,9 @@ def instructions(rules: Rules) -> list[tuple[str, str]]:
     return lines
 
 
-def _write_instructions(ws: Worksheet, st: _Styles, rules: Rules) -> None:
+def _write_instructions(
+    ws: Worksheet, st: _Styles, rules: Rules, notes: Sequence[str] = ()
+) -> None:
     ws.set_column(0, 0, INSTRUCTION_WIDTH, st.wrap)
     ws.set_tab_color("#C00000")
     ws.set_paper(9)
@@ -385,7 +450,7 @@ def _write_instructions(ws: Worksheet, st: _Styles, rules: Rules) -> None:
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.set_footer("&C填报说明  第 &P 页，共 &N 页")
     style = {"title": st.title, "section": st.section, "text": st.wrap}
-    for r, (kind, text) in enumerate(instructions(rules)):
+    for r, (kind, text) in enumerate(instructions(rules, notes)):
         ws.write_string(r, 0, text, style[kind])
         if kind == "text":  # xlsxwriter cannot size wrapped rows; too short, lines overlap
             ws.set_row(r, 16 * _wrapped_lines(text, INSTRUCTION_WIDTH + 6))

@@ -27,3 +27,6 @@ def test_demo_validates_annotates_and_merges_a_quarter(tmp_path: Path) -> None:
     book = python_calamine.CalamineWorkbook.from_path(str(demo / REGISTER_FILENAME))
     assert {"集团大客户名录", "拒收记录", "报送情况", "归属冲突", "汇总"} <= set(book.sheet_names)
     assert "集团大客户名录" in done.stdout and "归属冲突" in done.stdout
+    prefilled = sorted(p.name for p in (demo / "prefill").iterdir())
+    assert len(prefilled) == 8 and all(p.endswith("_2026Q4_报送.xlsx") for p in prefilled)
+    assert "预填 2026Q4" in done.stdout

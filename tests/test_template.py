@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
 import pytest
+from builders import INFO_OK, card_row, contract_row, roster_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.worksheet.dimensions import ColumnDimension
 from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.worksheet import Worksheet as XlsxSheet
 
+from kam import template_formulas as tf
 from kam.errors import UsageError
 from kam.findings import column_letter
 from kam.forms import (
@@ -35,6 +39,7 @@ from kam.template import (
     LISTS_SHEET,
     TEMPLATE_FILENAME,
     Layout,
+    _RosterSheet,
     write_submission,
 )
 from kam.template_formulas import AS_OF_NAME, CONTRACT_RANGE_NAMES, WINDOW_START_NAME
@@ -220,6 +225,24 @@ def test_reference_tier_formula_on_every_roster_row(book: openpyxl.Workbook) -> 
     assert all(ws.cell(row=2, column=c).value is None for c in range(1, col))  # no data
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    gt=st.floats(min_value=0.01, max_value=1e6, allow_nan=False),
+    n=st.integers(min_value=1, max_value=9),
+    ge=st.floats(min_value=0.01, max_value=1e6, allow_nan=False),
+)
+def test_roster_sheet_skips_only_what_xlsxwriter_would_not_change(
+    gt: float, n: int, ge: float
+) -> None:
+    """_RosterSheet writes formulas unprepared: xlsxwriter's own step must be a no-op on them."""
+    profile = load_rules().tier.default.model_copy(
+        update={"group_amount_gt": gt, "group_min_count": n, "project_amount_ge": ge}
+    )
+    formula = tf.for_row(tf.ref_tier_formula(profile), 7)
+    assert XlsxSheet()._prepare_formula(formula) == formula.removeprefix("=")
+    assert _RosterSheet()._prepare_formula(formula) == formula.removeprefix("=")
+
+
 def test_instructions_cover_sheets_enums_rules_and_version(book: openpyxl.Workbook) -> None:
     text = "\n".join(str(c.value) for c in book[INSTRUCTIONS_SHEET]["A"] if c.value)
     p = load_rules().tier.default
@@ -358,3 +381,52 @@ def test_bad_input_is_a_usage_error(tmp_path: Path, info: object, rows: object) 
 def test_unwritable_path_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="无法写入"):
         write_submission(tmp_path / "missing" / "x.xlsx", layout=SMALL)
+
+
+def _cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table sheet's cells as (coordinate, value, number format), blanks left out."""
+    wb = openpyxl.load_workbook(path)
+    return {
+        form.sheet: [
+            (c.coordinate, c.value, c.number_format if c.value is not None else None)
+            for row in wb[form.sheet].iter_rows()
+            for c in row
+            if c.value is not None
+        ]
+        for form in TABLE_FORMS
+    }
+
+
+# Register text holds no control characters (kam.register.sheet_rows drops them), which
+# xlsxwriter would escape: the texts here are register texts.
+REGISTER_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    texts=st.lists(REGISTER_TEXT, min_size=1, max_size=4),
+    amount=st.floats(min_value=0.01, max_value=1e9, allow_nan=False),
+    with_time=st.booleans(),
+)
+def test_spliced_rows_read_back_as_xlsxwriter_writes_them(
+    tmp_path: Path, texts: list[str], amount: float, with_time: bool
+) -> None:
+    """Layout(spliced=True) is a faster way to the same cells: values, formats, formulas."""
+    signed = dt.datetime(2024, 3, 1, 9, 30) if with_time else dt.datetime(2024, 3, 1)
+    rows = {
+        "roster": [roster_row(name=t, remark=t) for t in texts],
+        "contracts": [
+            contract_row(no=f"HT-{i}", project=t, amount=amount, signed_on=signed, receivable=None)
+            for i, t in enumerate(texts)
+        ],
+        "cards": [card_row(history=float("nan"), needs=t) for t in texts],
+    }
+    layout = Layout(data_rows=30)
+    plain = write_submission(tmp_path / "plain.xlsx", INFO_OK, rows, layout=layout)
+    fast = write_submission(
+        tmp_path / "fast.xlsx", INFO_OK, rows, layout=replace(layout, spliced=True)
+    )
+    assert _cells(fast) == _cells(plain)
+    assert not list(tmp_path.glob("*.rows.xml"))

@@ -208,7 +208,9 @@ def roster_tiers(csv_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "layout", [Layout(), Layout(title_rows=1, data_rows=60)], ids=["template", "title-row"]
+    "layout",
+    [Layout(), Layout(title_rows=1, data_rows=60), Layout(data_rows=60, spliced=True)],
+    ids=["template", "title-row", "spliced-shared-formula"],
 )
 def test_libreoffice_recalculates_reference_tier(tmp_path: Path, layout: Layout) -> None:
     roster, contracts, expected = sample()

@@ -21,6 +21,7 @@ from validators import (
     formula_in_data,
     overdue_days,
     phone,
+    prefill_changed,
     required,
     template_version,
     tier_check,
@@ -49,4 +50,5 @@ CHECKS: tuple[Check, ...] = (
     completeness.check,
     formula_in_data.check,
     tier_check.check,
+    prefill_changed.check,
 )

@@ -123,8 +123,24 @@ def template(
     force: Annotated[
         bool, typer.Option("--force", help="覆盖已有的同名模板（缺省另存为“…(2).xlsx”）")
     ] = False,
+    prefill: Annotated[
+        Path | None,
+        typer.Option("--prefill", help="集团名录：为各分公司写出按名录预填的下季度报送"),
+    ] = None,
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="预填报送的季度，如 2026Q4（与 --prefill 同用）")
+    ] = None,
+    branch: Annotated[
+        list[str] | None,
+        typer.Option("--branch", help="只为这些单位预填（可重复）；缺省为名录中的全部单位"),
+    ] = None,
+    rules: RulesOpt = None,
 ) -> None:
-    """写出空白的分公司季度报送模板（和空白集团名录）；从不覆盖已有文件，除非 --force。"""
+    """写出空白的分公司季度报送模板（和空白集团名录），从不覆盖已有文件（除非 --force）；
+    或用 --prefill 按名录为各分公司预填下季度的报送。"""
+    if prefill is not None:
+        _prefill(prefill, quarter, tuple(branch or ()), out, rules_from(rules))
+        return
     from kam.register.columns import REGISTER_FILENAME
     from kam.register.writer import write_blank_register
     from kam.template import TEMPLATE_FILENAME, write_template
@@ -139,6 +155,17 @@ def template(
         render.out.print(f"已有 {register}，未改动（空白名录只在该文件不存在时写出）")
     else:
         render.out.print(f"已写出 {write_blank_register(register)}")
+
+
+def _prefill(
+    register: Path, quarter: str | None, branches: tuple[str, ...], out: Path, rules: Rules
+) -> None:
+    from kam.prefill import PrefillSettings, prefill
+
+    if not quarter:
+        raise UsageError("--prefill 需要同时给出 --quarter（下季度，如 2026Q4）")
+    done = prefill(PrefillSettings(register, quarter, out, branches, rules))
+    render.prefill_table(done)
 
 
 @app.command(cls=ChineseCommand)

@@ -150,6 +150,22 @@ def _width(value: str) -> int:
     return max((cell_len(line) for line in Text.from_markup(value).plain.split("\n")), default=0)
 
 
+def prefill_table(done: Sequence[Any]) -> None:
+    """The pre-filled workbooks written (kam.prefill.BranchPrefill), one line per branch."""
+    from kam.forms import CARDS, CONTRACTS, MAINTENANCE, ROSTER
+
+    forms = (ROSTER, CARDS, CONTRACTS, MAINTENANCE)
+    rows = [[d.branch, *(d.counts[f.id] for f in forms), d.path.name] for d in done]
+    simple_table("已写出预填的下季度报送", ["单位", *(f.sheet for f in forms), "文件"], rows)
+    for d in done:
+        if d.given_away:
+            out.print(
+                f"{d.branch}：{len(d.given_away)} 个客户归属已判给其他单位，未预填（见填报说明）"
+            )
+    if done:
+        out.print(f"文件在 {done[0].path.parent}")
+
+
 def blank_or_text(value: object) -> str:
     """A table cell: empty for None and NaN (a formula cell with no value), never "nan"."""
     if value is None or (isinstance(value, float) and value != value):

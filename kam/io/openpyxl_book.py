@@ -93,6 +93,8 @@ class OpenpyxlBook:
         self.alerts: list[tuple[str, str]] = []  # what a macro would have shown
         # Files have no application around them: the tests set and read these instead.
         self.folder_choice: Path | None = None  # what pick_folder() answers
+        self.answers: list[str | None] = []  # what ask() answers, in turn (None: cancel)
+        self.questions: list[tuple[str, str]] = []  # (prompt, default) of each ask()
         self.statuses: list[str] = []
         self.unsaved = False
         self.closed = False
@@ -330,6 +332,10 @@ class OpenpyxlBook:
 
     def pick_folder(self, title: str) -> Path | None:
         return self.folder_choice
+
+    def ask(self, title: str, prompt: str, default: str = "") -> str | None:
+        self.questions.append((prompt, default))
+        return self.answers.pop(0) if self.answers else default
 
     def status(self, text: str) -> None:
         self.statuses.append(text)

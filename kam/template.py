@@ -98,6 +98,8 @@ class _Styles:
     """The cell formats of one workbook (xlsxwriter formats belong to a workbook)."""
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self._wb = wb
+        self._quoted: Format | None = None
         head = {"bold": True, "border": 1, "align": "center", "valign": "vcenter"}
         self.header = wb.add_format({**head, "bg_color": "#DDEBF7", "text_wrap": True})
         self.required = wb.add_format({**head, "bg_color": "#DDEBF7", "font_color": "#C00000"})
@@ -119,7 +121,14 @@ class _Styles:
             {fid: None if fmt is None else fmt._get_xf_index() for fid, fmt in fmts.items()},
             self.date._get_xf_index(),
             self.datetime._get_xf_index(),
+            self.quoted()._get_xf_index(),
         )
+
+    def quoted(self) -> Format:
+        """Excel's quote prefix, made on first use: the blank template has no such cell."""
+        if self._quoted is None:
+            self._quoted = self._wb.add_format({"quote_prefix": True})
+        return self._quoted
 
     def column(self, kind: Kind) -> Format | None:
         """The format of a data column of this kind (applies to cells users type later too)."""
@@ -198,7 +207,7 @@ def write_submission(
             _write_tier_formulas(ws, styles, data, layout.rows(len(data)), rules)
     _write_lists(wb)
     if record:
-        _write_record(wb, record, path.parent, spliced)
+        _write_record(wb, styles, record, path.parent, spliced)
     wb.define_name(tf.AS_OF_NAME, tf.as_of_formula())
     wb.define_name(tf.WINDOW_START_NAME, tf.window_start_formula(rules.tier.default))
     for name, ref in tf.contract_range_formulas(contract_rows).items():
@@ -358,13 +367,18 @@ def _write_lists(wb: xlsxwriter.Workbook) -> None:
 
 
 def _write_record(
-    wb: xlsxwriter.Workbook, record: PrefillRecord, folder: Path, spliced: list[SheetRows]
+    wb: xlsxwriter.Workbook,
+    styles: _Styles,
+    record: PrefillRecord,
+    folder: Path,
+    spliced: list[SheetRows],
 ) -> None:
     """The very hidden `_kam_prefill` sheet: what HQ pre-filled, for validation to compare."""
     ws = wb.add_worksheet(PREFILL_SHEET)
     ws.write_row(0, 0, PREFILL_HEADERS)
     ws.very_hidden()
-    spliced.append(text_rows(folder, ws.index, record.lines(), first=2))
+    quoted = styles.quoted()._get_xf_index()
+    spliced.append(text_rows(folder, ws.index, record.lines(), first=2, quoted=quoted))
 
 
 def _enum_uses() -> dict[str, list[str]]:

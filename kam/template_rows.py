@@ -30,11 +30,13 @@ from kam.register.sheet_rows import SheetRows, _text
 
 @dataclass(frozen=True)
 class RowStyles:
-    """xf indexes: each field's column style (None: General), the two date styles."""
+    """xf indexes: each field's column style (None: General), the two date styles, and the
+    quote-prefixed text style of values Excel would otherwise run as formulas."""
 
     columns: Mapping[str, int | None]
     date: int
     datetime: int
+    quoted: int
 
 
 def table_rows(
@@ -99,14 +101,18 @@ def table_rows(
     return SheetRows(f"xl/worksheets/sheet{index + 1}.xml", last_row, len(fields) - 1, Path(name))
 
 
-def text_rows(folder: Path, index: int, grid: Iterable[Sequence[str]], first: int) -> SheetRows:
+def text_rows(
+    folder: Path, index: int, grid: Iterable[Sequence[str]], first: int, quoted: int
+) -> SheetRows:
     """Plain text rows from row `first` (1-based; the pre-fill record) as XML in a temp file."""
     fd, name = tempfile.mkstemp(suffix=".rows.xml", dir=folder)
     last_row, width = first - 1, 1
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         for r, line in enumerate(grid, start=first):
             cells = "".join(
-                f'<c r="{column_letter(c)}{r}"{_text(v)[0]}' for c, v in enumerate(line) if v
+                f'<c r="{column_letter(c)}{r}"{_text(v, quoted)[0]}'
+                for c, v in enumerate(line)
+                if v
             )
             out.write(f'<row r="{r}">{cells}</row>')
             last_row, width = r, max(width, len(line))
@@ -117,8 +123,9 @@ def _cell(value: object, style: int | None, styles: RowStyles) -> str:
     """A value's cell XML after `<c r="A1"`, as xlsxwriter writes it; "" for a blank."""
     s = "" if style is None else f' s="{style}"'
     if isinstance(value, str):
-        tail = _text(value)[0]
-        return f"{s}{tail}" if tail else ""
+        tail = _text(value, styles.quoted)[0]
+        # A formula-like text carries its own (quote-prefix) style: it stays text on F2+Enter.
+        return tail if tail.startswith(" s=") or not tail else f"{s}{tail}"
     if value != value:  # NaN, NaT: a blank, as _write_value writes them
         return ""
     if isinstance(value, bool):

@@ -35,6 +35,7 @@ RULE_NAMES = MappingProxyType(
         "normalized": "已自动修正",
         "tier_unsupported": "需认定依据",
         "tier_upgrade": "建议升级",
+        "prefill_changed": "改动预填值",  # DOMAIN §9.3
         # risk (DOMAIN §4)
         "bankruptcy": "破产征兆",
         "reported_risk": "上报风险",

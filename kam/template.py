@@ -35,7 +35,7 @@ from kam.forms import (
     Form,
     Kind,
 )
-from kam.fs import os_cause
+from kam.fs import os_cause, set_mode_like
 from kam.prefill_record import HEADERS as PREFILL_HEADERS
 from kam.prefill_record import PREFILL_SHEET, PrefillRecord
 from kam.register.sheet_rows import SheetRows, splice
@@ -214,7 +214,9 @@ def write_submission(
         wb.define_name(name, ref)
     try:
         wb.close()
-        splice(path, spliced)
+        if spliced:  # the spliced copy is a new file: give it the umask's mode, as wb.close()
+            splice(path, spliced)
+            set_mode_like(path, None)
     except (FileCreateError, OSError) as exc:
         inner = exc.args[0] if isinstance(exc, FileCreateError) and exc.args else exc
         cause = os_cause(inner) if isinstance(inner, OSError) else None

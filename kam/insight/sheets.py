@@ -39,11 +39,20 @@ def _columns(spec: Spec) -> list[str]:
     return ["值"]
 
 
+def _print_setup(ws: Worksheet, last_title_row: int) -> None:
+    """A4 landscape, one page wide, the rows up to `last_title_row` on every page (as the
+    register's other sheets, kam.register.writer.print_setup)."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.repeat_rows(0, last_title_row)
+
+
 def write_kpi_sheet(wb: xlsxwriter.Workbook, cells: Cells, insight: Insight | None) -> None:
     """考核: per branch, the 合计 row, a chart comparing branches, then per 责任人."""
     ws = wb.add_worksheet(KPI_SHEET)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    _print_setup(ws, 0)  # the title; the two tables below have headers of their own
     ws.set_column(0, 1, 16)
     if insight is None:
         ws.write_string(0, 0, "考核：名录中尚无报送季度", cells.header)
@@ -223,7 +232,7 @@ def write_exposure_fill(wb: xlsxwriter.Workbook, ws: Worksheet, n: int) -> None:
 def write_trend_sheet(wb: xlsxwriter.Workbook, cells: Cells, insight: Insight | None) -> None:
     """趋势: one row per quarter (latest record of each), and line charts by quarter."""
     ws = wb.add_worksheet(TREND_SHEET)
-    ws.set_landscape()
+    _print_setup(ws, 1)  # the title and the header row
     fields = [f for f in HISTORY.fields if f.id != "recorded_at"]
     table = by_quarter(insight.history) if insight is not None else None
     ws.write_string(

@@ -220,7 +220,7 @@ def _write_branch(
     given_away = _given_away(parts[CONFLICTS.id], owners, keys)
     counts = {form_id: len(data) for form_id, data in rows.items()}
     info = {"unit": branch, "quarter": quarter}
-    notes = _notes(branch, quarter, counts, given_away)
+    notes = _notes(branch, quarter, counts, given_away) + _gaps(rows)
     layout = Layout(spliced=True)
     write_submission(path, info, rows, rules, layout, notes=notes, record=record)
     return BranchPrefill(branch, path, counts, given_away)
@@ -252,6 +252,23 @@ def _given_away(conflicts: pd.DataFrame, owners: dict[str, str], keys: set[str])
     return [
         f"{name}（{code}，现归{owners.get(code) or '其他单位'}）" for code, name in names.items()
     ]
+
+
+def _gaps(rows: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """A line naming the required values the register lacks (a column the branch never sent):
+    validation marks those cells until the branch fills them."""
+    gaps = [
+        f"{form.sheet}“{f.header}” {n} 处"
+        for form in (ROSTER, *_STATE, MAINTENANCE)
+        for f in form.data_fields
+        if f.required
+        and (n := sum(1 for r in rows[form.id] if r.get(f.id) is None or r.get(f.id) == ""))
+    ]
+    return (
+        ["以下必填项在集团名录中为空，请补填（校验会标出这些单元格）：" + "、".join(gaps)]
+        if gaps
+        else []
+    )
 
 
 def _notes(

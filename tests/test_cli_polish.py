@@ -98,7 +98,8 @@ def test_json_is_a_document_on_exit_2_for_every_command(tmp_path: Path) -> None:
 
 
 def test_help_is_chinese_including_typers_own_texts_and_flags_have_no_bool() -> None:
-    for args in (("--help",), ("validate", "--help"), ("risk", "--help"), ("template", "--help")):
+    commands = ("validate", "risk", "template", "kpi", "notice", "addin build", "addin doctor")
+    for args in [("--help",), *((*c.split(), "--help") for c in commands)]:
         done = kam(*args)
         assert done.returncode == 0, done.stderr
         text = done.stdout

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kam.cli import render
+from kam.cli.zh import ChineseCommand
 
 addin_app = typer.Typer(
     add_completion=False,
@@ -16,7 +17,7 @@ addin_app = typer.Typer(
 )
 
 
-@addin_app.command()
+@addin_app.command(cls=ChineseCommand)
 def build(
     out: Annotated[Path, typer.Option("--out", help="输出目录")] = Path("dist"),
 ) -> None:
@@ -26,7 +27,7 @@ def build(
     render.out.print(f"已生成加载项：{build_addin(out)}")
 
 
-@addin_app.command()
+@addin_app.command(cls=ChineseCommand)
 def install() -> None:
     """在 Windows / macOS 上安装 kam.xlam，并写入 kam 自己的配置（不改动 xlwings 全局配置）。"""
     from addin.install import install as run_install
@@ -35,7 +36,7 @@ def install() -> None:
         render.out.print(line)
 
 
-@addin_app.command()
+@addin_app.command(cls=ChineseCommand)
 def selftest(
     addin: Annotated[
         Path | None, typer.Option("--addin", help="要检查的 kam.xlam（默认为已安装的那一个）")
@@ -73,7 +74,7 @@ def selftest(
         raise typer.Exit(1)
 
 
-@addin_app.command()
+@addin_app.command(cls=ChineseCommand)
 def doctor(
     workbook: Annotated[
         Path | None,

@@ -330,7 +330,7 @@ def risk(
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def kpi(
     register: Annotated[Path, typer.Argument(help="集团大客户名录")],
     rules: RulesOpt = None,
@@ -347,7 +347,7 @@ def kpi(
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def notice(
     register: Annotated[Path, typer.Argument(help="集团大客户名录")],
     out: Annotated[

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import python_calamine as calamine
 
-from kam.errors import UnreadableFileError, UsageError
+from kam.errors import UsageError
 from kam.forms import CARDS, CONTRACTS, INFO, MAINTENANCE, PAY_STATUS, ROSTER, YES_NO, Form
 from kam.prefill_record import PrefillRecord, row_key
 from kam.register.columns import CONFLICTS, REG_BY_SOURCE, REG_ROSTER
-from kam.register.previous import _frame, _typed
+from kam.register.previous import _typed, register_sheets
 from kam.rules import Rules, load_rules
 from kam.template import Layout, free_name, write_submission
 from kam.tiers import window_start
@@ -159,15 +158,7 @@ def _read(register: Path) -> dict[str, pd.DataFrame]:
     """The register sheets a pre-fill needs, typed; only those are read."""
     if not register.is_file():
         raise UsageError(f"找不到集团名录 {register}，请确认路径（应为 kam merge 写出的名录）")
-    try:
-        book = calamine.load_workbook(str(register))
-        grids = {name: _frame(book, name) for name in _SHEETS if name in book.sheet_names}
-    except Exception as exc:  # calamine raises its own and OS errors; all mean the same here
-        raise UnreadableFileError(
-            str(register),
-            f"集团名录无法读取（{type(exc).__name__}）；请从 history 文件夹恢复上一版后重试",
-            f"the register cannot be read ({exc}); restore it from history/",
-        ) from exc
+    grids = register_sheets(register, _SHEETS)
     if REG_ROSTER.sheet not in grids:
         raise UsageError(f"{register} 不是集团大客户名录（没有“{REG_ROSTER.sheet}”工作表）")
     tables = {REG_ROSTER.id: _typed(grids.get(REG_ROSTER.sheet), REG_ROSTER)}

@@ -8,6 +8,7 @@ ownership claim, the rejections, the per-file hashes and HQ's own columns).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,18 +58,23 @@ def read_previous(path: Path) -> Previous:
     """The current register's content, or an empty Previous when there is none yet."""
     if not path.exists():
         return Previous(path=path)
+    prev = previous_from_sheets(register_sheets(path))
+    prev.path = path
+    return prev
+
+
+def register_sheets(path: Path, names: Iterable[str] | None = None) -> dict[str, list[list[Any]]]:
+    """The cell grids of a register's sheets (those of `names` it has, or all of them)."""
     try:
         book = calamine.load_workbook(str(path))
-        sheets = {name: _frame(book, name) for name in book.sheet_names}
+        wanted = book.sheet_names if names is None else set(names) & set(book.sheet_names)
+        return {name: _frame(book, name) for name in wanted}
     except Exception as exc:  # calamine raises its own and OS errors; all mean the same here
         raise UnreadableFileError(
             str(path),
-            f"现有名录无法读取（{type(exc).__name__}: {exc}）；请从 history 文件夹恢复上一版后重试",
-            f"the current register cannot be read ({exc}); restore it from history/",
+            f"集团名录无法读取（{type(exc).__name__}）；请从 history 文件夹恢复上一版后重试",
+            f"the register cannot be read ({exc}); restore it from history/",
         ) from exc
-    prev = previous_from_sheets(sheets)
-    prev.path = path
-    return prev
 
 
 def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:

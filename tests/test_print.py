@@ -15,7 +15,8 @@ from kam.register.columns import REG_ROSTER, REGISTER_FILENAME
 from kam.register.merge import MergeSettings, merge
 from kam.register.writer import ALERT_TITLE, LEGEND, NO_ALERT
 from kam.rules import load_rules
-from kam.template import INSTRUCTIONS_SHEET, TEMPLATE_FILENAME, instructions, write_submission
+from kam.template import INSTRUCTIONS_SHEET, TEMPLATE_FILENAME, write_submission
+from kam.template_instructions import instructions
 
 
 def to_pdf(xlsx: Path, work: Path) -> Path:

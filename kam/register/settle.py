@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from kam.insight.exposure import EXPOSURE
+from kam.insight.trends import HISTORY
 from kam.register.archive import write_archives
 from kam.register.columns import (
     CHANGES,
@@ -71,6 +73,9 @@ def register_sheets(data: RegisterData) -> dict[str, pd.DataFrame]:
         (SOURCES, data.sources),
     ):
         frames[form.sheet] = (form, frame)
+    if data.insight is not None:  # 风险敞口 and the hidden trend history grow with the data too
+        frames[EXPOSURE.sheet] = (EXPOSURE, data.insight.exposure_table)
+        frames[HISTORY.sheet] = (HISTORY, data.insight.history)
     return {
         name: frame.reindex(columns=[f.id for f in form.fields])
         for name, (form, frame) in frames.items()

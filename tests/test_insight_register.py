@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 from builders import INFO_OK, card_row, contract_row, roster_row
 from test_cli import kam
-from test_register_render import render_pages, rgb
+from test_register_render import render_pages, rgb, to_pdf
 
 from kam.forms import CONTRACTS
 from kam.insight.exposure import EXPOSURE
@@ -175,7 +175,7 @@ def test_notice_is_written_never_overwritten_and_converts_to_pdf(register: Path)
         path.name,
         f"预警通报_{NAME}_20261016（2）.docx",
     ]
-    pdf = _soffice(path, register.parent)
+    pdf = to_pdf(path, register.parent)
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -192,26 +192,6 @@ def test_notice_is_written_never_overwritten_and_converts_to_pdf(register: Path)
         "2026年10月16日",
     ):
         assert want in flat, want
-
-
-def _soffice(path: Path, work: Path) -> Path:
-    profile = (work / "lo-profile").as_uri()
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(work),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
-    return work / (path.stem + ".pdf")
 
 
 def test_libreoffice_draws_the_insight_sheets_with_their_charts(register: Path) -> None:

@@ -33,8 +33,8 @@ def rgb(hex_colour: str) -> np.ndarray:
     return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)])
 
 
-def render_pages(xlsx: Path, work: Path, first: int = 1, last: int = 1) -> list[np.ndarray]:
-    """Pixels (h, w, 3) of printed pages of a workbook, as LibreOffice draws them."""
+def to_pdf(path: Path, work: Path) -> Path:
+    """The document printed to PDF by LibreOffice (in `work`, with a profile of its own)."""
     profile = (work / "lo-profile").as_uri()
     subprocess.run(
         [
@@ -45,13 +45,18 @@ def render_pages(xlsx: Path, work: Path, first: int = 1, last: int = 1) -> list[
             "pdf",
             "--outdir",
             str(work),
-            str(xlsx),
+            str(path),
         ],
         check=True,
         capture_output=True,
         timeout=240,
     )
-    pdf = work / (xlsx.stem + ".pdf")
+    return work / (path.stem + ".pdf")
+
+
+def render_pages(xlsx: Path, work: Path, first: int = 1, last: int = 1) -> list[np.ndarray]:
+    """Pixels (h, w, 3) of printed pages of a workbook, as LibreOffice draws them."""
+    pdf = to_pdf(xlsx, work)
     subprocess.run(
         # 100 dpi: the register prints fit to one page wide, so its rows are small
         ["pdftoppm", "-r", "100", "-f", str(first), "-l", str(last), str(pdf), str(work / "page")],

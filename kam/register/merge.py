@@ -202,12 +202,13 @@ def customer_inputs(
     if view.empty:
         return []
     lost = rejected_inputs(view, refused, sources)
+    total, left_out = lost.total, lost.any  # each a whole column: computed once, not per row
     return [
         {
             "key": view.at[i, "uscc"],
             "name": view.at[i, "name"],
             "unit": view.at[i, "unit"],
-            "rejected_inputs": int(lost.total[i]),
+            "rejected_inputs": int(total[i]),
             "rejected_contracts": int(lost.contracts[i]),
             "rejected_logs": int(lost.logs[i]),
             "rejected_risk_reports": int(lost.risk[i]),
@@ -216,7 +217,7 @@ def customer_inputs(
             "tier_check": view.at[i, "tier_check"] if "tier_check" in view else None,
         }
         for i in view.index
-        if lost.any[i]
+        if left_out[i]
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import python_calamine as calamine
@@ -116,3 +117,19 @@ def test_text_over_the_cell_limit_is_cut_and_reported(tmp_path: Path) -> None:
     assert notes == ["表!A2"]
     value = openpyxl.load_workbook(tmp_path / "long.xlsx")[FORM.sheet]["A2"].value
     assert len(value) == CELL_LIMIT and value.endswith("已截断】")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        st.one_of(TEXT, st.sampled_from(["=1", " a", "a ", "a\n", "_x", "é"])), unique=True
+    )
+)
+def test_plain_texts_written_without_a_call_each_match_the_one_by_one_xml(texts: list[str]) -> None:
+    # The column writer wraps most texts in <t> directly; the rest go through _tail().
+    rows = RowWriter(Styles(1, 2, 3), Path("."), [])
+    values = np.array(texts, dtype=object)
+    xml, back, cuts = rows._distinct(values, texts=True)
+    assert [(x, b, bool(c)) for x, b, c in zip(xml, back, cuts, strict=True)] == [
+        rows._tail(t) for t in texts
+    ]

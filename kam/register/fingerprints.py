@@ -158,7 +158,12 @@ def number_canon(number: float) -> str:
 
 def digest(cells: Iterable[str]) -> str:
     """The 16-hex-digit hash of a row's canonical cells."""
-    return hashlib.blake2b("\x1f".join(cells).encode(), digest_size=8).hexdigest()
+    return digest_text("\x1f".join(cells))
+
+
+def digest_text(joined: str) -> str:
+    """digest() of cells already joined with U+001F."""
+    return hashlib.blake2b(joined.encode(), digest_size=8).hexdigest()
 
 
 def column_digests(cells: Iterable[str]) -> str:
@@ -184,6 +189,18 @@ class SheetPrints:
             comp = column_digests(cells[i] for i in comp_at)
             self.computed[key] = comp
         return fp, comp
+
+    def add_columns(self, columns: Sequence[np.ndarray], spec: Spec, ids: Sequence[str]) -> None:
+        """Record many written rows given their canonical cells column by column."""
+        row_at, comp_at, _ = spec.positions(ids)
+        if comp_at:  # the roster: one row at a time, for the computed hashes by key
+            for cells in zip(*columns, strict=True):
+                self.add(cells, spec, ids)
+            return
+        joined = columns[row_at[0]]
+        for i in row_at[1:]:
+            joined = joined + "\x1f" + columns[i]
+        self.rows.update(digest_text(text) for text in joined.tolist())
 
 
 @dataclass

@@ -50,7 +50,13 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _ESCAPED_LOOKALIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")  # literal text Excel would decode
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 _END = b"</sheetData>"
-_CHUNK_ROWS = 5000
+_CHUNK_ROWS = 20000
+# A text that may need more than wrapping in <t>: a first character that is not a letter or
+# digit (space, formula signs), a last one that is space, XML specials, CR, Excel's _xHHHH_
+# escapes, characters Excel cannot store, and the empty text.
+_NOT_PLAIN = r"\A(?:[\W_]|\Z)|\s\Z|[&<>\r]|_x|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
+_BOOLS = frozenset({bool, np.bool_})
+_NUMBERS = frozenset({int, float, np.int64, np.float64, np.int32, np.float32})
 
 
 def clean_text(text: str) -> str:
@@ -128,36 +134,80 @@ class RowWriter:
         first: int,
         prints: tuple[SheetPrints, Spec, Sequence[str]] | None,
     ) -> None:
-        # A column repeats its values (unit, quarter, file, enum words, dates): each distinct
-        # value of a chunk is turned into XML once, keyed by type too (True == 1 == 1.0).
-        memos: list[dict[tuple[type, object], tuple[str, str, bool]]] = [{} for _ in letters]
+        # Column by column: each distinct value is turned into XML once (pd.factorize), and
+        # the cells and rows are put together with numpy's element-wise string addition,
+        # not a Python statement per cell.
+        n = len(columns[0]) if columns else 0
+        numbers = np.array([str(r) for r in range(first, first + n)], dtype=object)
+        body = np.full(n, "", dtype=object)
+        filled = np.zeros(n, dtype=bool)
+        backs: list[np.ndarray] = []
+        cut: list[tuple[int, int]] = []
+        for c, (letter, column) in enumerate(zip(letters, columns, strict=True)):
+            xml, back, cut_at = self._column(column)
+            here = xml != ""
+            if here.any():
+                cells = (f'<c r="{letter}' + numbers[here] + '"') + xml[here]
+                body[here] = body[here] + cells
+                filled |= here
+            backs.append(back)
+            cut.extend((int(i), c) for i in cut_at)
+        for i, c in sorted(cut):  # row by row, as the cells were written
+            self.notes.append(f"{sheet}!{letters[c]}{first + i}")
+        if filled.any():
+            rows = '<row r="' + numbers[filled] + '">' + body[filled] + "</row>"
+            out.write("".join(rows.tolist()))
+        if prints is not None and backs:
+            written = np.logical_or.reduce([b != "" for b in backs])
+            if written.any():
+                prints[0].add_columns([b[written] for b in backs], prints[1], prints[2])
+
+    def _column(self, column: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each cell's XML after `<c r="A1"` ("" for a blank), its read-back canon, and the
+        positions of texts cut at Excel's limit."""
         tail = self._tail
-        lines: list[str] = []
-        for r, values in enumerate(zip(*columns, strict=True), start=first):
-            row = str(r)
-            cells: list[str] = []
-            written: list[str] = []
-            for letter, memo, value in zip(letters, memos, values, strict=True):
-                if value is None:
-                    written.append("")
-                    continue
+        try:
+            kinds = set(map(type, column))
+            # True == 1 == 1.0 for a hash table, but a boolean is not written as a number.
+            mixed = bool(kinds & _BOOLS) and bool(kinds & _NUMBERS)
+            codes, uniques = (None, None) if mixed else pd.factorize(column)
+        except TypeError:  # an unhashable value: no sharing
+            codes, uniques = None, None
+        if codes is None:
+            memo: dict[tuple[type, object], tuple[str, str, bool]] = {}
+            made = []
+            for value in column:
                 key = (type(value), value)
                 try:
-                    xml, back, cut = memo[key]
-                except KeyError:
-                    xml, back, cut = memo[key] = tail(value)
-                except TypeError:  # unhashable: nothing to share
-                    xml, back, cut = tail(value)
-                if xml:
-                    cells.append(f'<c r="{letter}{row}"{xml}')
-                if cut:
-                    self.notes.append(f"{sheet}!{letter}{row}")
-                written.append(back)
-            if cells:
-                lines.append(f'<row r="{row}">{"".join(cells)}</row>')
-            if prints is not None and any(written):
-                prints[0].add(written, prints[1], prints[2])
-        out.write("".join(lines))
+                    made.append(memo[key] if key in memo else memo.setdefault(key, tail(value)))
+                except TypeError:
+                    made.append(tail(value))
+            xml = np.array([m[0] for m in made], dtype=object)
+            back = np.array([m[1] for m in made], dtype=object)
+            cuts = np.array([m[2] for m in made], dtype=bool)
+            return xml, back, np.flatnonzero(cuts)
+        xml, back, cuts = self._distinct(np.asarray(uniques, dtype=object), kinds == {str})
+        # code -1 (a blank: None, NaN, NaT) takes the last entry: nothing written.
+        xml, back = np.append(xml, ""), np.append(back, "")
+        return xml[codes], back[codes], np.flatnonzero(np.append(cuts, False)[codes])
+
+    def _distinct(
+        self, values: np.ndarray, texts: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """_tail() of distinct values as three arrays; plain texts without a call each."""
+        xml = np.empty(len(values), dtype=object)
+        back = np.empty(len(values), dtype=object)
+        cuts = np.zeros(len(values), dtype=bool)
+        plain = np.zeros(len(values), dtype=bool)
+        if texts and len(values):
+            # Most texts need no escaping, cutting, quote prefix or preserved space.
+            found = pd.Series(values).str.contains(_NOT_PLAIN, regex=True).to_numpy(bool)
+            plain = ~found & (pd.Series(values).str.len().to_numpy() <= CELL_LIMIT // 2)
+            xml[plain] = ' t="inlineStr"><is><t>' + values[plain] + "</t></is></c>"
+            back[plain] = "s" + values[plain]
+        for i in np.flatnonzero(~plain):
+            xml[i], back[i], cuts[i] = self._tail(values[i])
+        return xml, back, cuts
 
     def _tail(self, value: object) -> tuple[str, str, bool]:
         """(a cell's XML after `<c r="A1"`, the value as it reads back: fingerprints.canon,

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kam.injection import csv_cell
 from kam.reader import norm_name
 from kam.register.columns import HQ_FIELDS, REG_ROSTER, REJECTED, SUBMISSIONS
+from kam.register.columnwise import joined, per_distinct
 from kam.register.fingerprints import (
     COMPUTED_IDS,
     SPECS,
@@ -29,7 +31,7 @@ from kam.register.fingerprints import (
     Fingerprints,
     canon,
     column_digests,
-    digest,
+    digest_text,
 )
 from kam.submission import display
 
@@ -156,34 +158,43 @@ def scan_sheet(
     # A register written before a column was added was hashed without it.
     absent = {ids.index(f) for f in ADDED_COLUMNS.get(name, ()) if f not in at}
     row_at = [i for i in row_at if i not in absent]
-    filled_extra = Counter[int]()
+    body = grid[1:]
+    # Column by column: canon() once per distinct value, the row hashes from joined columns.
+    cells = [_canon_column(body, at.get(f)) for f in ids]
+    filled = np.logical_or.reduce([c != "" for c in cells]) if cells else np.zeros(0, bool)
+    rows = np.flatnonzero(filled)
+    prints_of = joined([cells[i][rows] for i in row_at], "\x1f", len(rows)).tolist()
+    keys = cells[key_at][rows].tolist() if key_at is not None else [""] * len(rows)
     edited = 0
-    for r, raw in enumerate(grid[1:], start=2):
-        cells = [canon(raw[at[f]]) if f in at and at[f] < len(raw) else "" for f in ids]
-        for c in extra:
-            if c < len(raw) and raw[c] not in (None, ""):
-                filled_extra[c] += 1
-        if not any(cells):
-            continue
-        fp = digest(cells[i] for i in row_at)
+    for r, fp, key in zip(rows.tolist(), prints_of, keys, strict=True):
+        fp = digest_text(fp)
         values = None
         if left[fp] > 0:
             left[fp] -= 1
         else:
-            values = _values(raw, at)
-            scan.edited.append(EditedRow(name, r, values, fp))
+            values = _values(body[r], at)
+            scan.edited.append(EditedRow(name, r + 2, values, fp))
             edited += 1
-        key = cells[key_at] if key_at is not None else ""
         if key in computed:
-            now = column_digests(cells[i] for i in comp_at).split(".")
+            now = column_digests(cells[i][r] for i in comp_at).split(".")
             was = computed[key].split(".")
             cols = tuple(f for f, a, b in zip(spec.computed_ids, now, was, strict=False) if a != b)
             if cols:
-                scan.computed.append(EditedRow(name, r, values or _values(raw, at), fp, cols))
+                found = values or _values(body[r], at)
+                scan.computed.append(EditedRow(name, r + 2, found, fp, cols))
     scan.missing[name] = max(0, sum(left.values()) - edited)
     for c, h in extra.items():
-        if filled_extra[c]:
-            scan.extra_columns.append((name, h, filled_extra[c]))
+        n = int((_canon_column(body, c) != "").sum())
+        if n:
+            scan.extra_columns.append((name, h, n))
+
+
+def _canon_column(body: Sequence[Sequence[Any]], c: int | None) -> np.ndarray:
+    """canon() of column c of each row ("" where the row is shorter, or no such column)."""
+    if c is None:
+        return np.full(len(body), "", dtype=object)
+    column = np.array([*(raw[c] if c < len(raw) else "" for raw in body), None], dtype=object)
+    return per_distinct(column[:-1], canon, "")
 
 
 def _values(raw: Sequence[Any], at: Mapping[str, int]) -> dict[str, Any]:

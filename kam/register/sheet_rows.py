@@ -32,6 +32,7 @@ from xlsxwriter.utility import _datetime_to_excel_datetime
 
 from kam.findings import column_letter
 from kam.injection import starts_formula
+from kam.register.columnwise import factorized
 from kam.register.fingerprints import (
     SheetPrints,
     Spec,
@@ -55,8 +56,6 @@ _CHUNK_ROWS = 20000
 # digit (space, formula signs), a last one that is space, XML specials, CR, Excel's _xHHHH_
 # escapes, characters Excel cannot store, and the empty text.
 _NOT_PLAIN = r"\A(?:[\W_]|\Z)|\s\Z|[&<>\r]|_x|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
-_BOOLS = frozenset({bool, np.bool_})
-_NUMBERS = frozenset({int, float, np.int64, np.float64, np.int32, np.float32})
 
 
 def clean_text(text: str) -> str:
@@ -166,14 +165,8 @@ class RowWriter:
         """Each cell's XML after `<c r="A1"` ("" for a blank), its read-back canon, and the
         positions of texts cut at Excel's limit."""
         tail = self._tail
-        try:
-            kinds = set(map(type, column))
-            # True == 1 == 1.0 for a hash table, but a boolean is not written as a number.
-            mixed = bool(kinds & _BOOLS) and bool(kinds & _NUMBERS)
-            codes, uniques = (None, None) if mixed else pd.factorize(column)
-        except TypeError:  # an unhashable value: no sharing
-            codes, uniques = None, None
-        if codes is None:
+        found = factorized(column)
+        if found is None:
             memo: dict[tuple[type, object], tuple[str, str, bool]] = {}
             made = []
             for value in column:
@@ -186,7 +179,8 @@ class RowWriter:
             back = np.array([m[1] for m in made], dtype=object)
             cuts = np.array([m[2] for m in made], dtype=bool)
             return xml, back, np.flatnonzero(cuts)
-        xml, back, cuts = self._distinct(np.asarray(uniques, dtype=object), kinds == {str})
+        codes, uniques, kinds = found
+        xml, back, cuts = self._distinct(uniques, kinds == {str})
         # code -1 (a blank: None, NaN, NaT) takes the last entry: nothing written.
         xml, back = np.append(xml, ""), np.append(back, "")
         return xml[codes], back[codes], np.flatnonzero(np.append(cuts, False)[codes])

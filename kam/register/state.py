@@ -24,6 +24,7 @@ import pandas as pd
 
 from kam.forms import CARDS, CONTRACTS, MAINTENANCE, RECEPTION, RISK, ROSTER
 from kam.register.columns import PROVENANCE, REG_BY_SOURCE
+from kam.register.columnwise import joined, per_distinct
 from kam.register.intake import FileOutcome, Intake
 from kam.submission import display
 
@@ -185,8 +186,8 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
 
 def key_texts(frame: pd.DataFrame, ids: Iterable[str]) -> list[str]:
     """Each row's values of `ids` as one text (dates and numbers as display() shows them)."""
-    cols = [frame[i].map(display).to_numpy(object) for i in ids if i in frame]
-    return ["\x1f".join(v) for v in zip(*cols, strict=True)] if cols else [""] * len(frame)
+    cols = [per_distinct(frame[i].to_numpy(object), display, "") for i in ids if i in frame]
+    return joined(cols, "\x1f", len(frame)).tolist()
 
 
 def removed_rows(a: Assembly, view_names: dict[str, Any]) -> pd.DataFrame:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from kam.forms import CONTRACTS, MAINTENANCE, RECEPTION, RISK, ROSTER
@@ -132,8 +134,8 @@ def rejected_inputs(view: pd.DataFrame, refused: pd.DataFrame, sources: pd.DataF
         by_key = keyed[of_kind & keyed.notna()].value_counts()
         counts[kind] += keys.map(by_key).fillna(0).astype(int)
         loose = rows[of_kind & keyed.isna()]
-        by_slot = pd.Series(list(zip(loose["unit"], loose["quarter"], strict=True))).value_counts()
-        counts[kind] += slots.map(lambda s, c=by_slot: int(c.get(s, 0)))
+        by_slot = Counter(zip(loose["unit"], loose["quarter"], strict=True))
+        counts[kind] += np.fromiter((by_slot[s] for s in slots), int, len(slots))
     whole = r[r["sheet"].isna() & r["row"].isna()]
     files_by_unit: dict[str, list[str]] = {}
     for unit, file in zip(whole["unit"], whole["file"], strict=True):

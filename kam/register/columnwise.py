@@ -15,17 +15,19 @@ import pandas as pd
 
 _BOOLS = frozenset({bool, np.bool_})
 _NUMBERS = frozenset({int, float, np.int64, np.float64, np.int32, np.float32})
+_SCALARS = _BOOLS | _NUMBERS
 
 
 def factorized(column: np.ndarray) -> tuple[np.ndarray, np.ndarray, set[type]] | None:
     """(codes, distinct values, value types) of a column, blanks (None, NaN, NaT) coded -1.
 
     None when sharing is unsafe: a hash table takes True == 1 == 1.0 for one value, but a
-    boolean is neither written nor shown as a number; or a value cannot be hashed.
+    boolean is neither written nor shown as a number, and an int read back stays an int; or
+    a value cannot be hashed.
     """
     try:
         kinds = set(map(type, column))
-        if kinds & _BOOLS and kinds & _NUMBERS:
+        if len(kinds & _SCALARS) > 1:
             return None
         codes, uniques = pd.factorize(column)
     except TypeError:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import python_calamine as calamine
 
@@ -29,6 +30,7 @@ from kam.register.columns import (
     SOURCES,
     SUBMISSIONS,
 )
+from kam.register.columnwise import per_distinct
 from kam.register.edits import EditScan, scan_sheet
 from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
 
@@ -144,14 +146,16 @@ def _typed(rows: list[list[Any]] | None, form: Form) -> pd.DataFrame:
         by_header[norm_name(h)]: c for c, h in enumerate(rows[0]) if norm_name(h) in by_header
     }
     body = [r for r in rows[1:] if any(_filled(v) for v in r)]
-    data = {
-        fid: [
-            _plain(r[positions[fid]]) if fid in positions and positions[fid] < len(r) else None
-            for r in body
-        ]
-        for fid in ids
-    }
+    data = {fid: _column(body, positions.get(fid)) for fid in ids}
     return pd.DataFrame(data, columns=ids, dtype=object)
+
+
+def _column(body: list[list[Any]], c: int | None) -> np.ndarray:
+    """Column c of the rows as plain values (None where blank); _plain once per distinct value."""
+    if c is None:
+        return np.full(len(body), None, dtype=object)
+    column = np.array([*(r[c] if c < len(r) else None for r in body), None], dtype=object)
+    return per_distinct(column[:-1], _plain, None)
 
 
 def _filled(value: object) -> bool:

@@ -33,6 +33,7 @@ from kam.register.columns import (
 from kam.register.columnwise import per_distinct
 from kam.register.edits import EditScan, scan_sheet
 from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
+from kam.register.seal import intact
 
 YES = "是"
 
@@ -60,7 +61,7 @@ def read_previous(path: Path) -> Previous:
     """The current register's content, or an empty Previous when there is none yet."""
     if not path.exists():
         return Previous(path=path)
-    prev = previous_from_sheets(register_sheets(path))
+    prev = previous_from_sheets(register_sheets(path), sealed=intact(path))
     prev.path = path
     return prev
 
@@ -79,8 +80,9 @@ def register_sheets(path: Path, names: Iterable[str] | None = None) -> dict[str,
         ) from exc
 
 
-def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:
-    """A register's content from its sheets' cell grids (a file, or a book open in Excel)."""
+def previous_from_sheets(sheets: dict[str, list[list[Any]]], sealed: bool = False) -> Previous:
+    """A register's content from its sheets' cell grids (a file, or a book open in Excel);
+    `sealed`: its worksheets are unchanged since kam wrote them (kam.register.seal)."""
     prev = Previous()
     view = _typed(sheets.get(REG_ROSTER.sheet), REG_ROSTER)
     prev.view = view
@@ -104,18 +106,21 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:
     prev.refused = _typed(sheets.get(REJECTED.sheet), REJECTED)
     prev.sources = _typed(sheets.get(SOURCES.sheet), SOURCES)
     prev.submissions = _typed(sheets.get(SUBMISSIONS.sheet), SUBMISSIONS)
-    prev.edits = scan_edits(sheets)
+    prev.edits = scan_edits(sheets, sealed)
     prev.history = _typed(sheets.get(HISTORY.sheet), HISTORY)
     return prev
 
 
-def scan_edits(sheets: dict[str, list[list[Any]]]) -> EditScan:
-    """HQ's hand edits, found by the fingerprints the register was written with."""
+def scan_edits(sheets: dict[str, list[list[Any]]], sealed: bool = False) -> EditScan:
+    """HQ's hand edits, found by the fingerprints the register was written with (none when
+    the register is sealed: no program saved it since)."""
     scan = EditScan()
     stored = Fingerprints.from_rows(sheets.get(FINGERPRINT_SHEET) or [])
     if stored is None:
         return scan
     scan.known = True
+    if sealed:
+        return scan
     for name in SPECS:
         grid = sheets.get(name)
         if grid:

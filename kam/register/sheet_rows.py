@@ -18,7 +18,6 @@ import datetime as dt
 import math
 import os
 import re
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -42,6 +41,7 @@ from kam.register.fingerprints import (
     text_canon,
     time_canon,
 )
+from kam.register.seal import CUSTOM_PART, is_worksheet, new_seal, stamped
 
 CELL_LIMIT = 32767  # Excel's limit, in UTF-16 code units
 CUT_NOTE = "…【超出 Excel 单元格上限 {limit} 字符，原文共 {n} 字，已截断】"
@@ -272,10 +272,16 @@ def splice(path: Path, sheets: list[SheetRows]) -> None:
             zipfile.ZipFile(path) as zin,
             zipfile.ZipFile(name, "w", zipfile.ZIP_DEFLATED, compresslevel=DEFLATE_LEVEL) as zout,
         ):
+            sealed = new_seal()  # the worksheets as written, in package order (seal.py)
             for item in zin.infolist():
                 rows = by_part.get(item.filename)
                 if rows is None:
-                    zout.writestr(item, zin.read(item.filename))
+                    data = zin.read(item.filename)
+                    if is_worksheet(item.filename):
+                        sealed.update(data)
+                    elif item.filename == CUSTOM_PART:
+                        data = stamped(data, sealed)  # (xlsxwriter writes it after the sheets)
+                    zout.writestr(item, data)
                     continue
                 xml = zin.read(item.filename)
                 ref = f"A1:{column_letter(rows.last_col)}{rows.last_row}".encode()
@@ -283,9 +289,13 @@ def splice(path: Path, sheets: list[SheetRows]) -> None:
                 cut = xml.rindex(_END)
                 with zout.open(item.filename, "w", force_zip64=True) as dst:
                     dst.write(xml[:cut])
+                    sealed.update(xml[:cut])
                     with rows.file.open("rb") as src:
-                        shutil.copyfileobj(src, dst, 1 << 20)
+                        while chunk := src.read(1 << 20):
+                            dst.write(chunk)
+                            sealed.update(chunk)
                     dst.write(xml[cut:])
+                    sealed.update(xml[cut:])
         os.replace(name, path)
     finally:
         if os.path.exists(name):

@@ -52,6 +52,8 @@ from kam.register.fingerprints import (
     excel_time,
     time_canon,
 )
+from kam.register.seal import PLACEHOLDER
+from kam.register.seal import PROPERTY as SEAL_PROPERTY
 from kam.register.sheet_rows import RowWriter, Styles, clean_text, fit_text, splice
 from kam.rules import RiskRules
 
@@ -156,6 +158,7 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
     # xlsxwriter's own temporary files go beside `path` too: into the caller's private folder.
     wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "tmpdir": str(Path(path).parent)})
     wb.set_properties({"title": REG_ROSTER.sheet, "author": "KAM"})
+    wb.set_custom_property(SEAL_PROPERTY, PLACEHOLDER.decode())  # sealed by splice()
     cells = _Cells(wb, data.notes)
     # xlsxwriter's own index for each date style: the spliced rows refer to them.
     styles = Styles(

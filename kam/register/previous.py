@@ -61,7 +61,10 @@ def read_previous(path: Path) -> Previous:
     """The current register's content, or an empty Previous when there is none yet."""
     if not path.exists():
         return Previous(path=path)
-    prev = previous_from_sheets(register_sheets(path), sealed=intact(path))
+    sealed = intact(path)
+    # A sealed register needs no scan: only the sheets its content is built from are read.
+    names = _CONTENT_SHEETS if sealed else None
+    prev = previous_from_sheets(register_sheets(path, names), sealed=sealed)
     prev.path = path
     return prev
 
@@ -127,6 +130,14 @@ def scan_edits(sheets: dict[str, list[list[Any]]], sealed: bool = False) -> Edit
             scan_sheet(scan, name, grid, stored)
     return scan
 
+
+_CONTENT_SHEETS = frozenset(
+    {REG_ROSTER.sheet, CONFLICTS.sheet, REJECTED.sheet, SOURCES.sheet, SUBMISSIONS.sheet}
+    | {form.sheet for form in REG_BY_SOURCE.values()}
+    | {HISTORY.sheet, FINGERPRINT_SHEET}
+)
+"""The sheets previous_from_sheets() reads besides the scanned ones (风险清单, 季度变更 and the
+report sheets are rebuilt by every merge)."""
 
 _CLAIM_IDS = frozenset(
     {f.id for f in REG_ROSTER.fields}

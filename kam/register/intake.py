@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kam.errors import UnreadableFileError
@@ -245,8 +246,8 @@ def _sort_rows(intake: Intake, form: Form, data: SheetData, errors: list[Finding
         per_row = {int(row): sheet_level for row in frame.index}
     too_long = _too_long(form, frame)
     refused: set[int] = set()
-    for row in frame.index:
-        row = int(row)
+    made: list[tuple[int, str, str]] = []
+    for row in sorted({*map(int, per_row), *too_long} & set(map(int, frame.index))):
         found = per_row.get(row)
         if found:
             refused.add(row)
@@ -269,7 +270,10 @@ def _sort_rows(intake: Intake, form: Form, data: SheetData, errors: list[Finding
             )
         else:
             continue
-        refusal = _refusal(o, data.sheet, row, rule, msg, _original(data, row))
+        made.append((row, rule, msg))
+    originals = _originals(data, [row for row, _, _ in made])
+    for (row, rule, msg), original in zip(made, originals, strict=True):
+        refusal = _refusal(o, data.sheet, row, rule, msg, original)
         refusal["uscc"] = _code(data, row)
         intake.refused.append(refusal)
     keep = frame.index[~frame.index.isin(list(refused))]
@@ -289,10 +293,17 @@ def _too_long(form: Form, frame: pd.DataFrame) -> dict[int, list[str]]:
         col = frame[c]
         if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
             continue  # only text can be too long (pandas 3 text may be `str`, not object)
-        lengths = col.map(lambda v: len(v) if isinstance(v, str) else 0)
-        for row in col.index[lengths.to_numpy(int) > EXCEL_CELL_LIMIT]:
+        for row in col.index[_lengths(col) > EXCEL_CELL_LIMIT]:
             out[int(row)].append(form[str(c)].header)
     return out
+
+
+def _lengths(col: pd.Series) -> np.ndarray:
+    """Each cell's text length (0 for anything else)."""
+    try:
+        return col.astype(object).str.len().fillna(0).to_numpy(float)
+    except AttributeError:  # no text in the column at all
+        return np.zeros(len(col))
 
 
 def _duplicate_of(data: SheetData, row: int, found: list[Finding]) -> int | None:
@@ -318,14 +329,17 @@ def _code(data: SheetData, row: int) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _original(data: SheetData, row: object) -> str:
-    """The row's original values as `表头=值；…` (blank cells left out)."""
-    parts = []
-    for fid, value in data.raw.loc[row].items():
-        text = display(value)
-        if text:
-            parts.append(f"{data.form[str(fid)].header}={text}")
-    return "；".join(parts)
+def _originals(data: SheetData, rows: list[int]) -> list[str]:
+    """Each row's original values as `表头=值；…` (blank cells left out), from the raw frame
+    at once (a .loc per row cost more than the rest of the intake)."""
+    if not rows:
+        return []
+    raw = data.raw.loc[rows]
+    heads = [data.form[str(fid)].header for fid in raw.columns]
+    return [
+        "；".join(f"{h}={t}" for h, t in zip(heads, map(display, values), strict=True) if t)
+        for values in raw.itertuples(index=False, name=None)
+    ]
 
 
 def _refusal(

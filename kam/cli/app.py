@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from kam.cli import render
+from kam.cli import render, render_register
 from kam.cli.addin_cmd import addin_app
 from kam.cli.zh import ChineseCommand, ChineseGroup, usage_error, use_chinese_panels
 from kam.errors import KamError, UsageError
@@ -239,9 +239,9 @@ def merge(
         result = run_merge(settings)
         render.print_json(result.to_json())
     else:
-        with render.merge_progress() as progress:
+        with render_register.merge_progress() as progress:
             result = run_merge(settings, progress)
-        render.merge_summary(result)
+        render_register.merge_summary(result)
     raise typer.Exit(EXIT_DATA_ERRORS if result.has_errors else EXIT_OK)
 
 
@@ -303,7 +303,7 @@ def risk(
     settings = rules_from(rules)
     if is_register(file):
         if apply:
-            render.lost_edits_note(apply_risk(file, settings))
+            render_register.lost_edits_note(apply_risk(file, settings))
         prev = read_previous(file)
         found = risk_of(prev, str(file), settings, when)
         result, when, doc = found.result, found.as_of, found.to_json()
@@ -343,7 +343,7 @@ def kpi(
     if json:
         render.print_json(found.card.to_json())
     else:
-        render.scorecard(found.card)
+        render_register.scorecard(found.card)
     raise typer.Exit(EXIT_OK)
 
 
@@ -365,7 +365,7 @@ def notice(
     day = parse_date(today, "--today") or dt.date.today()
     found = read_insight(register_file(register), rules_from(rules))
     paths = write_notices(found, out if out is not None else register.parent, day)
-    render.notices(paths)
+    render_register.notices(paths)
     raise typer.Exit(EXIT_OK)
 
 
@@ -411,10 +411,10 @@ def demo(
     summary = run_demo(dir, State.lang)
     render.simple_table(summary.title, summary.headers, summary.rows)
     if summary.merge is not None:
-        render.merge_summary(summary.merge)
+        render_register.merge_summary(summary.merge)
     if summary.scorecard is not None:
-        render.scorecard_brief(summary.scorecard)
-    render.notices(summary.notices)
+        render_register.scorecard_brief(summary.scorecard)
+    render_register.notices(summary.notices)
     for line in summary.notes:
         render.out.print(line)
 

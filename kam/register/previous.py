@@ -31,6 +31,7 @@ from kam.register.columns import (
 )
 from kam.register.edits import EditScan, scan_sheet
 from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
+from kam.register.repeats import REPEATS
 
 YES = "是"
 
@@ -48,6 +49,7 @@ class Previous:
     edits: EditScan = field(default_factory=EditScan)  # HQ's hand edits found in it
     path: Path | None = None  # the register file read (its archive files lie beside it)
     history: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_trends, append-only
+    repeats: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_repeats (repeats.py)
 
     @property
     def exists(self) -> bool:
@@ -104,6 +106,7 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]]) -> Previous:
     prev.submissions = _typed(sheets.get(SUBMISSIONS.sheet), SUBMISSIONS)
     prev.edits = scan_edits(sheets)
     prev.history = _typed(sheets.get(HISTORY.sheet), HISTORY)
+    prev.repeats = _typed(sheets.get(REPEATS.sheet), REPEATS)
     return prev
 
 

@@ -85,10 +85,6 @@ def live_files(sources: pd.DataFrame | None) -> dict[Slot, str]:
     return dict(zip(zip(live["unit"], live["quarter"], strict=True), live["file"], strict=True))
 
 
-def _quarter(version: tuple[Filing, Values]) -> str:
-    return str(version[0].slot[1])
-
-
 def _text(values: Iterable[Any]) -> str:
     return "\x1f".join(display(v) for v in values)
 
@@ -100,6 +96,7 @@ class Repeats:
     filings: dict[str, dict[str, list[Filing]]] = field(default_factory=dict)
     credits: Counter[Slot] = field(default_factory=Counter)  # rows now held from a 重复
     restored: Counter[Slot] = field(default_factory=Counter)  # rows kept, by replaced slot
+    touched: dict[str, set[str]] = field(default_factory=dict)  # keys a replaced slot left
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame | None) -> Repeats:
@@ -152,9 +149,11 @@ class Repeats:
 
     def forget_slots(self, slots: set[Slot]) -> None:
         """Drop the filings of replaced slots: their new files file them again (or not)."""
-        for by_key in self.filings.values():
+        for sid, by_key in self.filings.items():
             for code in list(by_key):
                 kept = [f for f in by_key[code] if f.slot not in slots]
+                if len(kept) < len(by_key[code]):
+                    self.touched.setdefault(sid, set()).add(code)
                 if kept:
                     by_key[code] = kept
                 else:
@@ -196,62 +195,78 @@ class Repeats:
         new: list[tuple[Slot, pd.DataFrame | None]],
     ) -> pd.DataFrame:
         """The stored rows without those of replaced slots, except events another slot still
-        files (module docstring). `new`: this run's rows of `sid` by the slot filing them."""
+        files; each event touched holds the latest version still filed (module docstring).
+        `new`: this run's rows of `sid` by the slot filing them."""
+        touched = self.touched.pop(sid, set())
         if old.empty:
             return old
         slots = pd.Series(list(zip(old["source_unit"], old["quarter"], strict=True)), old.index)
         gone = slots.isin(replaced)
         by_key = self.filings.get(sid)
-        if not gone.any() or not by_key:
+        if not by_key or not (gone.any() or touched):
             return old[~gone]
-        leaving = old[gone]
-        ids = list(VALUE_IDS[sid])
+        # Only a resubmission whose slot filed repeats touches the rows of other slots.
+        look = gone | (_codes(old, sid).isin(touched) if touched else False)
         them = set(slots[gone])
         refiled = refiled_rows(sid, [(s, f) for s, f in new if s in them])
-        keep: list[pd.Series] = []
-        for i, text in zip(leaving.index, key_texts(leaving, EVENT_KEYS[sid]), strict=True):
-            code = key_digest(text)
+        ids = list(VALUE_IDS[sid])
+        out = old.copy()
+        drop = []
+        for i, code in _codes(old[look], sid).items():
             filings = [f for f in by_key.get(code, ()) if f.slot in files]
-            own = tuple(leaving.loc[i, ids])
-            if not filings or (slots[i], _text(own)) in refiled:
-                if not filings:
-                    by_key.pop(code, None)
-                continue  # gone with its slot, or filed again as it was by the new file
-            row, rest = self._restored(leaving.loc[i].copy(), own, filings, files, ids)
-            self.restored[slots[i]] += 1
-            keep.append(row)
-            if rest:
-                by_key[code] = rest
-            else:
-                del by_key[code]
-        if not keep:
-            return old[~gone]
-        back = pd.DataFrame(keep, columns=old.columns, dtype=object)
-        return pd.concat([old[~gone], back], ignore_index=True)
+            own = tuple(old.loc[i, ids])
+            if not filings:
+                by_key.pop(code, None)  # no other slot files it (any more)
+                if gone[i]:
+                    drop.append(i)
+                continue
+            if gone[i] and (slots[i], _text(own)) in refiled:
+                drop.append(i)  # filed again as it was by the new file: that row takes over
+                continue
+            mine = [] if gone[i] else [Filing(slots[i], None, False)]
+            versions = [(f, f.values if f.values is not None else own) for f in mine + filings]
+            filing, values = _latest(versions)
+            if any(filing is m for m in mine):
+                by_key[code] = filings  # its own version is still the latest
+                continue
+            self.restored[slots[i]] += int(gone[i])
+            if filing.counted:
+                self.credits[filing.slot] += 1
+            out.loc[i, ids] = pd.Series(values, index=ids, dtype=object)
+            out.at[i, "quarter"] = filing.slot[1]
+            out.at[i, "source_file"] = files[filing.slot]
+            latest = _text(values)
+            rest = [
+                Filing(f.slot, None if _text(v) == latest else v, f.counted)
+                for f, v in versions
+                if f is not filing
+            ]
+            by_key[code] = rest
+        return out.drop(index=drop).reset_index(drop=True) if drop else out
 
-    def _restored(
-        self,
-        row: pd.Series,
-        own: Values,
-        filings: list[Filing],
-        files: dict[Slot, str],
-        ids: list[str],
-    ) -> tuple[pd.Series, list[Filing]]:
-        """The row as the latest surviving version, attributed to its earliest filing."""
-        versions = [(f, f.values if f.values is not None else own) for f in filings]
-        latest = _text(max(versions, key=_quarter)[1])  # the later filing wins, as in state
-        filing, values = min((fv for fv in versions if _text(fv[1]) == latest), key=_quarter)
-        row[ids] = list(values)
-        row["quarter"] = filing.slot[1]
-        row["source_file"] = files[filing.slot]
-        if filing.counted:
-            self.credits[filing.slot] += 1
-        rest = [
-            Filing(f.slot, None if _text(v) == latest else v, f.counted)
-            for f, v in versions
-            if f is not filing
-        ]
-        return row, rest
+    def latest(self, sid: str, key_text: str) -> str:
+        """The latest quarter of the other slots filing the stored event ('' if none)."""
+        filings = self.filings.get(sid, {}).get(key_digest(key_text), ())
+        return max((str(f.slot[1]) for f in filings), default="")
+
+
+def _codes(frame: pd.DataFrame, sid: str) -> pd.Series:
+    """Each row's key digest."""
+    texts = key_texts(frame, EVENT_KEYS[sid])
+    return pd.Series([key_digest(t) for t in texts], index=frame.index, dtype=object)
+
+
+def _latest(versions: list[tuple[Filing, Values]]) -> tuple[Filing, Values]:
+    """The version of the latest quarter filing it, from the first of the quarters that
+    filed it since (as merging them in order keeps the first of equal filings)."""
+    ordered = sorted(versions, key=lambda fv: str(fv[0].slot[1]))
+    latest = _text(ordered[-1][1])
+    pick = ordered[-1]
+    for fv in reversed(ordered):
+        if _text(fv[1]) != latest:
+            break
+        pick = fv
+    return pick
 
 
 def refiled_rows(sid: str, frames: Iterable[tuple[Slot, pd.DataFrame]]) -> set[tuple[Slot, str]]:

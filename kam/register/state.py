@@ -186,7 +186,7 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
             out.duplicates[me] += 1
             drop.append(i)
             reps.duplicate(sid, k, me[:2])
-        elif cands and str(me[1]) < str(came[cands[0]][1]):
+        elif cands and str(me[1]) < max(str(came[cands[0]][1]), reps.latest(sid, k)):
             # An older quarter's version of an event a later quarter filed: the later stays.
             taken.add(cands[0])
             out.duplicates[me] += 1

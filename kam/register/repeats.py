@@ -12,12 +12,14 @@ sheet and a digest of the event's key (EVENT_KEYS):
   its own values are kept on the row.
 
 When a resubmission replaces the slot a stored event is attributed to and the new file
-does not file that event again, the event stays if another slot still files it: it takes
-the values of the latest quarter still filing it and is attributed to the earliest slot
-filing those values (报送季度 and 来源文件 from that slot's file in `_kam_sources`, whose
-counts move the row from 重复 to 合并). A replaced slot's own entries are dropped and rebuilt
-from its new file; entries of events that leave the register (archived, or no longer filed
-anywhere) are dropped, so the sheet holds only what the register's window can need.
+does not file that event again as it was, the event stays if another slot still files it:
+it takes the values of the latest quarter still filing it, attributed to the first of the
+quarters that filed those values since (as merging them in order would keep it), with
+报送季度 and 来源文件 of that slot's file in `_kam_sources`, whose counts move the row
+from 重复 to 合并. A replaced slot's own entries are dropped and rebuilt from its new file;
+an event whose latest filing was such an entry falls back to the latest version still
+filed. Entries of events that leave the register (archived, or no longer filed anywhere)
+are dropped, so the sheet holds only what the register's window can need.
 """
 
 from __future__ import annotations

@@ -208,13 +208,14 @@ class Repeats:
         if not by_key or not (gone.any() or touched):
             return old[~gone]
         # Only a resubmission whose slot filed repeats touches the rows of other slots.
-        look = gone | (_codes(old, sid).isin(touched) if touched else False)
+        codes = _codes(old, sid) if touched else _codes(old[gone], sid)
+        look = codes[gone[codes.index] | codes.isin(touched)]
         them = set(slots[gone])
         refiled = refiled_rows(sid, [(s, f) for s, f in new if s in them])
         ids = list(VALUE_IDS[sid])
         out = old.copy()
         drop = []
-        for i, code in _codes(old[look], sid).items():
+        for i, code in look.items():
             filings = [f for f in by_key.get(code, ()) if f.slot in files]
             own = tuple(old.loc[i, ids])
             if not filings:

@@ -162,6 +162,29 @@ def test_several_repeats_and_two_branches(tmp_path: Path) -> None:
     assert b.repeats() == []
 
 
+def test_a_slot_repeating_several_events_keeps_them_all(tmp_path: Path) -> None:
+    b = Branches(tmp_path)
+    c = CODES[A][0]
+    events: Events = {
+        "reception": [E, visit(c, dt.date(2026, 3, 1), "签约")],
+        "risk": [report(c, dt.date(2026, 3, 3))],
+    }
+    b.file(A, "2026Q1", **events)
+    b.file(A, "2026Q2", **events)
+    packed = _rows(b.register)
+    assert [(r["工作表"], len(r["指纹"].split())) for r in packed] == [
+        (RECEPTION.sheet, 2),  # both repeats in one cell
+        (RISK.sheet, 1),
+    ]
+    again = b.file(A, "2026Q1", reception=[E])  # keeps one, drops one of each sheet
+    assert "此前登记的 2 条事件" in again.reason
+    assert [q for *_, q, _ in b.visits()] == ["2026Q1", "2026Q2"]
+    assert [r["报送季度"] for r in sheet_rows(b.register, RISK.sheet)] == ["2026Q2"]
+    merged, dup, note = b.counts(A, "2026Q2")
+    assert (merged, dup) == (5, 1) and note.startswith("1 行与名录")  # E is still a repeat
+    assert b.repeats() == [(A, "2026Q2", "重复")]
+
+
 def _entries(register: Path) -> list[tuple[str, str, str]]:
     rows = sheet_rows(register, MAINTENANCE.sheet)
     return [(e["是否闭环"], e["报送季度"], e["来源文件"]) for e in rows]

@@ -33,6 +33,7 @@ from kam.register.columns import (
 )
 from kam.register.fingerprints import COMPUTED_IDS, FINGERPRINT_SHEET, STORED_SHEETS
 from kam.register.merge import LOST_EDITS_NAME
+from kam.register.repeats import REPEATS
 from kam.register.safety import HISTORY_DIR, NEW_SUFFIX, lock_path, new_copy_path
 from kam.template import TEMPLATE_FILENAME
 
@@ -179,7 +180,7 @@ def test_register_section_lists_exactly_the_visible_register_sheets_in_tab_order
 
 
 def test_hidden_sheets_named_in_the_guide_exist() -> None:
-    hidden = {SOURCES.sheet, FINGERPRINT_SHEET, MARKS_SHEET, HISTORY.sheet}
+    hidden = {SOURCES.sheet, FINGERPRINT_SHEET, MARKS_SHEET, HISTORY.sheet, REPEATS.sheet}
     prose = FENCE.sub("", guide())
     named = {m for m in BACKTICKED.findall(prose) if m.startswith("_kam")}
     assert named, "the guide should warn about the register's hidden sheets"

@@ -529,7 +529,8 @@ def test_sample_quarter_reconciles(tmp_path: Path) -> None:
 def test_blank_register_has_every_sheet(tmp_path: Path) -> None:
     path = write_blank_register(tmp_path / "blank.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [*REGISTER_SHEETS, "_kam_sources", "_kam_trends", "_kam_rows"]
+    hidden = ["_kam_sources", "_kam_trends", "_kam_rows", "_kam_repeats"]
+    assert wb.sheetnames == [*REGISTER_SHEETS, *hidden]
     assert wb["_kam_sources"].sheet_state == "hidden"
-    assert wb["_kam_rows"].sheet_state == "veryHidden"
+    assert wb["_kam_rows"].sheet_state == wb["_kam_repeats"].sheet_state == "veryHidden"
     assert [c.value for c in wb[CONFLICTS.sheet][1]][-2:] == ["是否采用", "说明"]

@@ -48,6 +48,7 @@ from kam.register.intake import (
 from kam.register.limits import SheetLimits
 from kam.register.owners import Conflict, resolve
 from kam.register.previous import Previous, read_previous
+from kam.register.repeats import Repeats, credit
 from kam.register.resubmit import supersede
 from kam.register.safety import HISTORY_DIR, register_lock, write_atomically
 from kam.register.settle import count_repeats, settle, with_removed
@@ -328,17 +329,21 @@ def _build(
     for it in merged:
         if "roster" in it.rows:
             it.rows["roster"] = it.rows["roster"].assign(updated=now)
-    made = assemble(prev.tables, intakes, prev.sources, replaced)
+    made = assemble(prev.tables, intakes, prev.sources, replaced, Repeats.from_frame(prev.repeats))
     stores = made.stores
     own = resolve(stores["roster"])
     _count_losers(own.losers, merged)
     view = own.view.copy()
     stores, pending = split(stores, register_as_of(view), rules)
+    repeats = made.repeats or Repeats()
+    for frames in pending.values():  # events leaving for the archive need no repeats
+        for sid, rows in frames.items():
+            repeats.leave(sid, rows)
     if prev.path is not None:
         made.duplicates.update(drop_archived(prev.path, pending))
     count_repeats(made, merged)
     refused = _refused(prev, intakes, replaced, names)
-    sources = _sources(prev.sources, intakes, replaced, names, now)
+    sources = _sources(credit(prev.sources, repeats.credits), intakes, replaced, names, now)
     risks = assess_register(view, stores, rules, rejected_inputs(view, refused, sources))
     for f in HQ_FIELDS:
         view[f.id] = view["uscc"].map(lambda k, fid=f.id: prev.hq.get(k, {}).get(fid))
@@ -356,6 +361,7 @@ def _build(
         risk_rules=rules.risk,
         pending=pending,
         replaced=made.slots,
+        repeats=repeats.to_frame(),
     )
     facts = facts_of(view, stores, risks, sources, rules, branches)
     data.insight = merge_insight(prev, facts, rules, branches)

@@ -33,6 +33,7 @@ from kam.register.columns import (
 from kam.register.columnwise import per_distinct
 from kam.register.edits import EditScan, scan_sheet
 from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
+from kam.register.repeats import REPEATS
 from kam.register.seal import intact
 
 YES = "是"
@@ -51,6 +52,7 @@ class Previous:
     edits: EditScan = field(default_factory=EditScan)  # HQ's hand edits found in it
     path: Path | None = None  # the register file read (its archive files lie beside it)
     history: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_trends, append-only
+    repeats: pd.DataFrame = field(default_factory=pd.DataFrame)  # _kam_repeats (repeats.py)
 
     @property
     def exists(self) -> bool:
@@ -111,6 +113,7 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]], sealed: bool = Fals
     prev.submissions = _typed(sheets.get(SUBMISSIONS.sheet), SUBMISSIONS)
     prev.edits = scan_edits(sheets, sealed)
     prev.history = _typed(sheets.get(HISTORY.sheet), HISTORY)
+    prev.repeats = _typed(sheets.get(REPEATS.sheet), REPEATS)
     return prev
 
 
@@ -134,7 +137,7 @@ def scan_edits(sheets: dict[str, list[list[Any]]], sealed: bool = False) -> Edit
 _CONTENT_SHEETS = frozenset(
     {REG_ROSTER.sheet, CONFLICTS.sheet, REJECTED.sheet, SOURCES.sheet, SUBMISSIONS.sheet}
     | {form.sheet for form in REG_BY_SOURCE.values()}
-    | {HISTORY.sheet, FINGERPRINT_SHEET}
+    | {HISTORY.sheet, FINGERPRINT_SHEET, REPEATS.sheet}
 )
 """The sheets previous_from_sheets() reads besides the scanned ones (风险清单, 季度变更 and the
 report sheets are rebuilt by every merge)."""

@@ -21,6 +21,7 @@ from kam.register.columns import (
 )
 from kam.register.intake import Intake
 from kam.register.limits import SheetLimits, check_sheets
+from kam.register.repeats import DUP_NOTE, KEPT_NOTE, OLDER_NOTE, REPEATS
 from kam.register.state import Assembly, origin, removed_rows
 from kam.register.writer import RegisterData
 
@@ -41,10 +42,16 @@ def count_repeats(made: Assembly, merged: list[Intake]) -> None:
                 f"本单位已合并 {newer} 的报送，本文件（{o.quarter}）的大客户名录、信息登记卡、"
                 "合同台账未替换较新的现状，计为重复；其中的事件照常合并"
             )
-        if dup and not newer:
-            notes.append(f"{dup} 行与名录或归档中已登记的事件相同，计为重复")
+        older = made.older.get(origin(o), 0)
+        if dup > older and not newer:
+            notes.append(DUP_NOTE.format(n=dup - older))
+        if older:
+            notes.append(OLDER_NOTE.format(n=older))
         if upd:
             notes.append(f"{upd} 条事件更新了此前登记的同一事件（如维护记录已闭环）")
+        kept = made.repeats.restored.get((o.branch, o.quarter), 0) if made.repeats else 0
+        if kept:
+            notes.append(KEPT_NOTE.format(n=kept))
         o.reason = "；".join(dict.fromkeys(n for n in notes if n))
 
 
@@ -73,6 +80,8 @@ def register_sheets(data: RegisterData) -> dict[str, pd.DataFrame]:
         (SOURCES, data.sources),
     ):
         frames[form.sheet] = (form, frame)
+    if data.repeats is not None:
+        frames[REPEATS.sheet] = (REPEATS, data.repeats)
     if data.insight is not None:  # 风险敞口 and the hidden trend history grow with the data too
         frames[EXPOSURE.sheet] = (EXPOSURE, data.insight.exposure_table)
         frames[HISTORY.sheet] = (HISTORY, data.insight.history)

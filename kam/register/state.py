@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -27,6 +27,9 @@ from kam.register.columns import PROVENANCE, REG_BY_SOURCE
 from kam.register.columnwise import joined, per_distinct
 from kam.register.intake import FileOutcome, Intake
 from kam.submission import display
+
+if TYPE_CHECKING:
+    from kam.register.repeats import Repeats
 
 STATE_SOURCES: tuple[str, ...] = (ROSTER.id, CARDS.id, CONTRACTS.id)
 EVENT_SOURCES: tuple[str, ...] = (RECEPTION.id, MAINTENANCE.id, RISK.id)
@@ -66,6 +69,8 @@ class Assembly:
     duplicates: Counter[Origin] = field(default_factory=Counter)  # rows counted duplicate
     updates: Counter[Origin] = field(default_factory=Counter)  # events that updated one
     outdated: dict[str, str] = field(default_factory=dict)  # file -> the newer stored quarter
+    older: Counter[Origin] = field(default_factory=Counter)  # older versions of stored events
+    repeats: Repeats | None = None  # which other slots filed each stored event
 
 
 def merged_intakes(intakes: Iterable[Intake]) -> list[Intake]:
@@ -91,9 +96,12 @@ def assemble(
     intakes: list[Intake],
     old_sources: pd.DataFrame,
     replaced: set[tuple[Any, Any]],
+    repeats: Repeats,
 ) -> Assembly:
     """Every register store from the old rows and this run's merged rows (module docstring)."""
-    out = Assembly()
+    from kam.register.repeats import live_files
+
+    out = Assembly(repeats=repeats)
     merged = merged_intakes(intakes)
     latest = latest_state(old_sources)
     winner: dict[str, Intake] = {}  # branch -> its latest file of this run
@@ -109,9 +117,13 @@ def assemble(
     for sid in STATE_SOURCES:
         old = _frame(old_tables.get(sid), sid)
         _state(out, sid, old, merged, winner)
+    repeats.forget_slots(replaced)  # rebuilt from the new files of those slots
+    files = live_files(old_sources)
     for sid in EVENT_SOURCES:
         old = _frame(old_tables.get(sid), sid)
-        old = old[~_slot_mask(old, replaced)] if len(old) else old
+        new = [((it.outcome.branch, it.outcome.quarter), it.rows.get(sid)) for it in merged]
+        # A replaced slot's event stays when another slot still files it (repeats.py).
+        old = repeats.restore(sid, old, replaced, files, new)
         _events(out, sid, old, merged)
     return out
 
@@ -156,6 +168,8 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
     key = key_texts(table, keys)
     whole = key_texts(table, values)
     came = list(zip(table["source_unit"], table["quarter"], table["source_file"], strict=True))
+    reps = out.repeats
+    assert reps is not None  # set by assemble()
     stored: dict[str, list[int]] = {}
     used: dict[tuple[Any, ...], set[int]] = {}
     drop: list[int] = []
@@ -172,6 +186,14 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
             taken.add(exact)
             out.duplicates[me] += 1
             drop.append(i)
+            reps.duplicate(sid, k, me[:2])
+        elif cands and str(me[1]) < max(str(came[cands[0]][1]), reps.latest(sid, k)):
+            # An older quarter's version of an event a later quarter filed: the later stays.
+            taken.add(cands[0])
+            out.duplicates[me] += 1
+            out.older[me] += 1
+            drop.append(i)
+            reps.older(sid, k, me[:2], tuple(table.loc[i, values]))
         elif cands:  # the later filing of the event wins: it takes the stored row's place
             j = cands[0]
             taken.add(j)
@@ -179,6 +201,7 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
             drop.append(j)
             stored[k].remove(j)
             stored[k].append(i)
+            reps.updated(sid, k, came[j][:2], tuple(table.loc[j, values]))
         else:
             stored.setdefault(k, []).append(i)
     out.stores[sid] = table.drop(index=drop).reset_index(drop=True) if drop else table

@@ -52,6 +52,7 @@ from kam.register.fingerprints import (
     excel_time,
     time_canon,
 )
+from kam.register.repeats import REPEATS
 from kam.register.seal import PLACEHOLDER
 from kam.register.seal import PROPERTY as SEAL_PROPERTY
 from kam.register.sheet_rows import RowWriter, Styles, clean_text, fit_text, splice
@@ -91,6 +92,7 @@ class RegisterData:
     pending: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
     replaced: set[tuple[Any, Any]] = field(default_factory=set)  # (unit, quarter) rows replaced
     insight: Insight | None = None  # 考核 / 风险敞口 / 趋势 (kam.insight), None when blank
+    repeats: pd.DataFrame | None = None  # _kam_repeats (kam.register.repeats)
 
     @classmethod
     def empty(cls) -> RegisterData:
@@ -188,6 +190,8 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
         _table(wb, rows, cells, HISTORY, history).hide()
         stored = pd.DataFrame(prints.to_rows(), columns=[f.id for f in FINGERPRINTS.fields])
         _table(wb, rows, cells, FINGERPRINTS, stored).very_hidden()
+        repeats = data.repeats if data.repeats is not None else pd.DataFrame()
+        _table(wb, rows, cells, REPEATS, repeats).very_hidden()
         try:
             wb.close()
         except FileCreateError as exc:  # the OS error inside (disk full, permission)

@@ -13,7 +13,7 @@ from builders import DEFAULT_ROWS, INFO_OK
 from kam.forms import TABLE_FORMS
 from kam.register.columns import REG_ROSTER, REGISTER_FILENAME
 from kam.register.merge import MergeSettings, merge
-from kam.register.writer import ALERT_TITLE, LEGEND, NO_ALERT
+from kam.register.summary_sheet import ALERT_TITLE, LEGEND, NO_ALERT
 from kam.rules import load_rules
 from kam.template import INSTRUCTIONS_SHEET, TEMPLATE_FILENAME, write_submission
 from kam.template_instructions import instructions

@@ -19,7 +19,7 @@ from builders import INFO_OK, card_row, contract_row, roster_row
 
 from kam.register.columns import REG_ROSTER, REGISTER_FILENAME
 from kam.register.merge import MergeSettings, merge
-from kam.register.writer import RISK_FILLS
+from kam.register.sheet_style import RISK_FILLS
 from kam.template import Layout, write_submission
 from kam.uscc import make_uscc
 
@@ -160,7 +160,7 @@ def test_values_that_fired_a_rule_are_painted_and_explained(tmp_path: Path) -> N
 
     from kam.forms import CONTRACTS
     from kam.register.columns import SUMMARY_SHEET
-    from kam.register.writer import LEGEND
+    from kam.register.summary_sheet import LEGEND
 
     register = merged_register(tmp_path)
     render_pages(register, tmp_path, 1, 1)  # leaves the PDF beside the register

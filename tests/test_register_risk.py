@@ -63,7 +63,7 @@ def test_bankruptcy_tops_the_summary_sheet(tmp_path: Path) -> None:
 
     from kam.register.columns import SUMMARY_SHEET
     from kam.register.merge import MergeSettings, merge
-    from kam.register.writer import ALERT_TITLE, NO_ALERT
+    from kam.register.summary_sheet import ALERT_TITLE, NO_ALERT
     from kam.template import Layout, write_submission
 
     uscc = DEFAULT_ROWS["roster"][0]["uscc"]

@@ -41,7 +41,7 @@ def _columns(spec: Spec) -> list[str]:
 
 def _print_setup(ws: Worksheet, last_title_row: int) -> None:
     """A4 landscape, one page wide, the rows up to `last_title_row` on every page (as the
-    register's other sheets, kam.register.writer.print_setup)."""
+    register's other sheets, kam.register.sheet_style.print_setup)."""
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -212,7 +212,7 @@ def write_exposure_fill(wb: xlsxwriter.Workbook, ws: Worksheet, n: int) -> None:
     """风险敞口 rows coloured by their level, like the register's main sheet; one page wide."""
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    from kam.register.writer import RISK_FILLS
+    from kam.register.sheet_style import RISK_FILLS
 
     level = column_letter([f.id for f in EXPOSURE.fields].index("risk_level"))
     for text, colour in RISK_FILLS.items():

@@ -14,7 +14,6 @@ import datetime as dt
 import math
 import numbers
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,23 +25,21 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.worksheet import Worksheet
 
 from kam.findings import column_letter
-from kam.forms import RISK_LEVEL, TIER, UNMET_TIER, Form
+from kam.forms import Form
 from kam.fs import private_dir, set_mode_like
 from kam.injection import starts_formula
-from kam.insight.exposure import EXPOSURE, EXPOSURE_COLUMNS
+from kam.insight.exposure import EXPOSURE
 from kam.insight.sheets import write_exposure_fill, write_kpi_sheet, write_trend_sheet
 from kam.insight.trends import HISTORY
 from kam.register.columns import (
     CHANGES,
     CONFLICTS,
-    NO_RISK,
     REG_ROSTER,
     REG_TABLES,
     REJECTED,
     RISK_LIST,
     SOURCES,
     SUBMISSIONS,
-    SUMMARY_SHEET,
 )
 from kam.register.fingerprints import (
     FINGERPRINTS,
@@ -55,7 +52,9 @@ from kam.register.fingerprints import (
 from kam.register.repeats import REPEATS
 from kam.register.seal import PLACEHOLDER
 from kam.register.seal import PROPERTY as SEAL_PROPERTY
-from kam.register.sheet_rows import RowWriter, Styles, clean_text, fit_text, splice
+from kam.register.sheet_rows import RowWriter, Styles, fit_text, splice
+from kam.register.sheet_style import cell_highlights, print_setup, risk_highlight
+from kam.register.summary_sheet import write_summary
 from kam.rules import RiskRules
 
 if TYPE_CHECKING:
@@ -69,7 +68,6 @@ WORKBOOK_OPTIONS = {
     "nan_inf_to_errors": False,
     "remove_timezone": True,
 }
-RISK_FILLS = {"高": "#FF9999", "中": "#FFC000", "低": "#FFFF99"}
 
 
 @dataclass
@@ -170,11 +168,11 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
     prints = data.written = Fingerprints()
     try:
         roster_ws = _table(wb, rows, cells, REG_ROSTER, data.roster, prints)
-        _risk_highlight(wb, roster_ws, REG_ROSTER, len(data.roster))
+        risk_highlight(wb, roster_ws, REG_ROSTER, len(data.roster))
         for form in REG_TABLES:
             frame = data.tables.get(form.id, pd.DataFrame())
             ws = _table(wb, rows, cells, form, frame, prints)
-            _cell_highlights(wb, ws, form, len(frame), data)
+            cell_highlights(wb, ws, form, len(frame), data)
         for form, frame in (
             (RISK_LIST, data.risks),
             (CONFLICTS, data.conflicts),
@@ -183,7 +181,7 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
             (CHANGES, data.changes),
         ):
             _table(wb, rows, cells, form, frame, prints)
-        _summary(wb, cells, data.roster, data.risks, data.insight)
+        write_summary(wb, cells, data.roster, data.risks, data.insight)
         _insight_sheets(wb, rows, cells, data.insight)
         _table(wb, rows, cells, SOURCES, data.sources).hide()
         history = data.insight.history if data.insight is not None else pd.DataFrame()
@@ -248,222 +246,3 @@ def _table(
     ws.autofilter(0, 0, max(len(frame), 1), len(ids) - 1)
     print_setup(ws, repeat_header=True)
     return ws
-
-
-def print_setup(ws: Worksheet, repeat_header: bool = False, tall: int = 0) -> None:
-    """A4 landscape, one page wide and `tall` pages long (0: as many as needed), the header
-    row repeated on each page."""
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, tall)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.set_footer("&C第 &P 页，共 &N 页")
-    if repeat_header:
-        ws.repeat_rows(0)
-
-
-def _risk_highlight(wb: xlsxwriter.Workbook, ws: Worksheet, form: Form, n: int) -> None:
-    """Live highlights driven by the risk-level columns (a manual level wins)."""
-    level = column_letter([f.id for f in form.fields].index("risk_level"))
-    manual = column_letter([f.id for f in form.fields].index("manual_risk"))
-    last = max(n, 1) + 1
-    for text, colour in RISK_FILLS.items():
-        fmt = wb.add_format({"bg_color": colour})
-        rule = f'=IF(${manual}2<>"",${manual}2,${level}2)="{text}"'
-        ws.conditional_format(
-            1,
-            0,
-            last - 1,
-            len(form.fields) - 1,
-            {"type": "formula", "criteria": rule, "format": fmt},
-        )
-
-
-SUMMARY_TEXT_COLS = 5  # titles and legends of 汇总 span A:F (the tables' width), never cut off
-ALERT_TITLE = "紧急预警：以下客户出现破产征兆，须立即在全集团范围预警"
-NO_ALERT = "紧急预警：本期无破产征兆客户"
-
-
-def _alerts(
-    wb: xlsxwriter.Workbook,
-    ws: Worksheet,
-    cells: _Cells,
-    risks: pd.DataFrame,
-    insight: Insight | None = None,
-) -> int:
-    """The 紧急预警 block at the top of 汇总, with each customer's group exposure (§9.2)."""
-    fired = risks[risks["rule"] == "bankruptcy"] if len(risks) else risks
-    alarm = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000"})
-    if fired is None or fired.empty:
-        ws.merge_range(0, 0, 0, SUMMARY_TEXT_COLS, NO_ALERT, cells.header)
-        return 2
-    ws.merge_range(0, 0, 0, SUMMARY_TEXT_COLS, ALERT_TITLE, alarm)
-    columns = [f for f in RISK_LIST.fields if f.id in ("uscc", "name", "unit", "detail")]
-    extra = [f for f in EXPOSURE.fields if f.id in EXPOSURE_COLUMNS] if insight else []
-    for c, f in enumerate([*columns, *extra]):
-        ws.write_string(1, c, f.header, cells.header)
-    for r, values in enumerate(fired[[f.id for f in columns]].itertuples(index=False), start=2):
-        for c, value in enumerate(values):
-            cells.put(ws, r, c, value)
-        found = insight.exposure.get(str(values[0])) if insight else None
-        for c, f in enumerate(extra, start=len(columns)):
-            cells.put(ws, r, c, found.cell(f.id) if found else None)
-    if insight:
-        due = insight.notices_due
-        note = f"预警通报：运行 kam notice 为以上 {due} 个客户生成《预警通报》（Word）"
-        ws.write_string(len(fired) + 2, 0, note)
-        return len(fired) + 4
-    return len(fired) + 3
-
-
-def _cell_highlights(
-    wb: xlsxwriter.Workbook, ws: Worksheet, form: Form, n: int, data: RegisterData
-) -> None:
-    """Live fills on the values that fire a rule: 逾期天数 by band, an overdue 响应时限."""
-    ids = [f.id for f in form.fields]
-    last = max(n, 1)
-
-    def letter(fid: str) -> str:
-        return column_letter(ids.index(fid))
-
-    def paint(fid: str, level: str, rule: str) -> None:
-        col = ids.index(fid)
-        fmt = wb.add_format({"bg_color": RISK_FILLS[level], "bold": True})
-        ws.conditional_format(
-            1, col, last, col, {"type": "formula", "criteria": rule, "format": fmt}
-        )
-
-    if {"pay_status", "overdue_days"} <= set(ids):
-        status, days = letter("pay_status"), letter("overdue_days")
-        r = data.risk_rules
-        overdue = f'${status}2="逾期"'
-        paint("overdue_days", "高", f"=AND({overdue},${days}2>{r.overdue_high_gt})")
-        paint("overdue_days", "中", f"=AND({overdue},${days}2>{r.overdue_medium_gt})")
-        paint("overdue_days", "低", f"=AND({overdue},${days}2>0)")
-    if {"closed", "deadline"} <= set(ids) and data.as_of is not None:
-        closed, due = letter("closed"), letter("deadline")
-        d = data.as_of
-        paint(
-            "deadline",
-            "中",
-            f'=AND(${closed}2<>"是",ISNUMBER(${due}2),${due}2<DATE({d.year},{d.month},{d.day}))',
-        )
-
-
-LEGEND = (
-    ("高", "风险等级为高：整行红色"),
-    ("中", "风险等级为中：整行橙色；逾期 31–90 天或响应时限已过的单元格同色"),
-    ("低", "风险等级为低：整行黄色；逾期 1–30 天的单元格同色"),
-)
-
-
-def _legend(wb: xlsxwriter.Workbook, ws: Worksheet, cells: _Cells, row: int) -> None:
-    """What the colours mean; the fills follow 人工风险等级 when HQ sets it."""
-    ws.write_string(row, 0, "图例", cells.header)
-    head = "说明（填写“人工风险等级”后按人工等级着色）"
-    ws.merge_range(row, 1, row, SUMMARY_TEXT_COLS, head, cells.header)
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    for i, (level, text) in enumerate(LEGEND, start=1):
-        ws.write_string(row + i, 0, level, wb.add_format({"bg_color": RISK_FILLS[level]}))
-        ws.merge_range(row + i, 1, row + i, SUMMARY_TEXT_COLS, text, wrap)
-
-
-def _summary(
-    wb: xlsxwriter.Workbook,
-    cells: _Cells,
-    roster: pd.DataFrame,
-    risks: pd.DataFrame,
-    insight: Insight | None = None,
-) -> None:
-    """紧急预警 first, then counts by tier x branch and by risk level, with charts."""
-    ws = wb.add_worksheet(SUMMARY_SHEET)
-    print_setup(ws, tall=1)  # the overview on one page: tables, legend and charts
-    top = _alerts(wb, ws, cells, risks, insight)
-    tiers = list(TIER.values)
-    counts = _crosstab(roster, tiers)
-    branches = list(counts.index)
-    head = ["责任单位", *tiers, "合计"]
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, len(head), 10)
-    for c, h in enumerate(head):
-        ws.write_string(top, c, h, cells.header)
-    for r, branch in enumerate(branches, start=top + 1):
-        ws.write_string(r, 0, clean_text(branch))
-        for c, tier in enumerate(tiers, start=1):
-            ws.write_number(r, c, int(counts.at[branch, tier]))
-        ws.write_number(r, len(tiers) + 1, int(counts.loc[branch].sum()))
-    total_row = top + len(branches) + 1
-    ws.write_string(total_row, 0, "合计", cells.header)
-    for c, tier in enumerate(tiers, start=1):
-        ws.write_number(total_row, c, int(counts[tier].sum()))
-    ws.write_number(total_row, len(tiers) + 1, int(counts.to_numpy().sum()))
-    risk_top = total_row + 2
-    levels = [*RISK_LEVEL.values, NO_RISK]
-    risk = _risk_counts(roster, levels)
-    ws.write_string(risk_top, 0, "风险等级", cells.header)
-    ws.write_string(risk_top, 1, "客户数", cells.header)
-    for i, level in enumerate(levels, start=1):
-        ws.write_string(risk_top + i, 0, level)
-        ws.write_number(risk_top + i, 1, risk[level])
-    _legend(wb, ws, cells, risk_top + len(levels) + 2)
-    if branches:
-        _charts(wb, ws, tiers, top, len(branches), total_row)
-        pie = wb.add_chart({"type": "pie"})
-        pie.add_series(
-            {
-                "name": "风险等级分布",
-                "categories": [SUMMARY_SHEET, risk_top + 1, 0, risk_top + len(levels), 0],
-                "values": [SUMMARY_SHEET, risk_top + 1, 1, risk_top + len(levels), 1],
-                "data_labels": {"value": True, "category": True},
-                "points": [{"fill": {"color": RISK_FILLS.get(v, "#C6EFCE")}} for v in levels],
-            }
-        )
-        pie.set_title({"name": "风险等级分布"})
-        ws.insert_chart(top + 32, len(tiers) + 3, pie)
-
-
-def _charts(
-    wb: xlsxwriter.Workbook, ws: Worksheet, tiers: list[str], top: int, n: int, total_row: int
-) -> None:
-    sheet = SUMMARY_SHEET
-    bar = wb.add_chart({"type": "column", "subtype": "stacked"})
-    for c in range(1, len(tiers) + 1):
-        bar.add_series(
-            {
-                "name": [sheet, top, c],
-                "categories": [sheet, top + 1, 0, top + n, 0],
-                "values": [sheet, top + 1, c, top + n, c],
-            }
-        )
-    bar.set_title({"name": "各单位大客户数（按等级）"})
-    bar.set_x_axis({"name": "责任单位"})
-    bar.set_y_axis({"name": "客户数"})
-    ws.insert_chart(top, len(tiers) + 3, bar)
-    pie = wb.add_chart({"type": "pie"})
-    pie.add_series(
-        {
-            "name": "等级分布",
-            "categories": [sheet, top, 1, top, len(tiers)],
-            "values": [sheet, total_row, 1, total_row, len(tiers)],
-            "data_labels": {"value": True, "category": True},
-        }
-    )
-    pie.set_title({"name": "大客户等级分布"})
-    ws.insert_chart(top + 16, len(tiers) + 3, pie)
-
-
-def _crosstab(roster: pd.DataFrame, tiers: list[str]) -> pd.DataFrame:
-    if roster.empty:
-        return pd.DataFrame(columns=tiers, dtype=int)
-    unit = roster["unit"].map(lambda v: v if isinstance(v, str) and v else "（未填）")
-    tier = roster["tier"].where(roster["tier"].isin(tiers), UNMET_TIER)
-    table = pd.crosstab(unit, tier)
-    return table.reindex(columns=tiers, fill_value=0).sort_index()
-
-
-def _risk_counts(roster: pd.DataFrame, levels: Iterable[str]) -> dict[str, int]:
-    if roster.empty:
-        return dict.fromkeys(levels, 0)
-    manual = roster["manual_risk"].where(roster["manual_risk"].notna(), roster["risk_level"])
-    values = manual.map(lambda v: v if isinstance(v, str) and v else NO_RISK)
-    return {level: int((values == level).sum()) for level in levels}

@@ -129,7 +129,23 @@ def test_plain_texts_written_without_a_call_each_match_the_one_by_one_xml(texts:
     # The column writer wraps most texts in <t> directly; the rest go through _tail().
     rows = RowWriter(Styles(1, 2, 3), Path("."), [])
     values = np.array(texts, dtype=object)
-    xml, back, cuts = rows._distinct(values, texts=True)
+    xml, back, cuts = rows._distinct(values, {str})
     assert [(x, b, bool(c)) for x, b, c in zip(xml, back, cuts, strict=True)] == [
         rows._tail(t) for t in texts
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    numbers=st.lists(
+        st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=True, allow_infinity=True)),
+        unique=True,
+    )
+)
+def test_numbers_written_without_a_call_each_match_the_one_by_one_xml(numbers: list) -> None:
+    rows = RowWriter(Styles(1, 2, 3), Path("."), [])
+    values = np.array([*numbers, None], dtype=object)[:-1]
+    xml, back, cuts = rows._distinct(values, set(map(type, numbers)))
+    assert [(x, b, bool(c)) for x, b, c in zip(xml, back, cuts, strict=True)] == [
+        rows._tail(v) for v in numbers
     ]

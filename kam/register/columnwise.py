@@ -51,10 +51,9 @@ def joined(columns: Sequence[np.ndarray], sep: str, n: int) -> np.ndarray:
     """The columns' texts joined row by row with `sep` (n rows; "" when there is no column)."""
     if not columns:
         return np.full(n, "", dtype=object)
-    out = columns[0]
-    for column in columns[1:]:
-        out = out + sep + column
-    return out
+    # One join per row: adding column after column would copy the growing text each time.
+    parts = [c.tolist() for c in columns]
+    return np.array([*map(sep.join, zip(*parts, strict=True)), None], dtype=object)[:-1]
 
 
 def _is_blank(value: object) -> bool:

@@ -197,10 +197,8 @@ class SheetPrints:
             for cells in zip(*columns, strict=True):
                 self.add(cells, spec, ids)
             return
-        joined = columns[row_at[0]]
-        for i in row_at[1:]:
-            joined = joined + "\x1f" + columns[i]
-        self.rows.update(digest_text(text) for text in joined.tolist())
+        parts = [columns[i].tolist() for i in row_at]
+        self.rows.update(digest_text("\x1f".join(row)) for row in zip(*parts, strict=True))
 
 
 @dataclass

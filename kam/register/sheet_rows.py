@@ -22,6 +22,7 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import IO
 
@@ -55,6 +56,7 @@ _CHUNK_ROWS = 20000
 # A text that may need more than wrapping in <t>: a first character that is not a letter or
 # digit (space, formula signs), a last one that is space, XML specials, CR, Excel's _xHHHH_
 # escapes, characters Excel cannot store, and the empty text.
+_PLAIN_NUMBERS = frozenset({int, float, np.int64, np.float64})
 _NOT_PLAIN = r"\A(?:[\W_]|\Z)|\s\Z|[&<>\r]|_x|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
 
 
@@ -133,12 +135,12 @@ class RowWriter:
         first: int,
         prints: tuple[SheetPrints, Spec, Sequence[str]] | None,
     ) -> None:
-        # Column by column: each distinct value is turned into XML once (pd.factorize), and
-        # the cells and rows are put together with numpy's element-wise string addition,
-        # not a Python statement per cell.
+        # Column by column: each distinct value is turned into XML once (pd.factorize), each
+        # cell's XML made by numpy's element-wise string addition, and each row joined once
+        # (adding cells to a growing row string would copy it once per cell).
         n = len(columns[0]) if columns else 0
         numbers = np.array([str(r) for r in range(first, first + n)], dtype=object)
-        body = np.full(n, "", dtype=object)
+        cells: list[np.ndarray] = []
         filled = np.zeros(n, dtype=bool)
         backs: list[np.ndarray] = []
         cut: list[tuple[int, int]] = []
@@ -146,16 +148,18 @@ class RowWriter:
             xml, back, cut_at = self._column(column)
             here = xml != ""
             if here.any():
-                cells = (f'<c r="{letter}' + numbers[here] + '"') + xml[here]
-                body[here] = body[here] + cells
+                made = np.full(n, "", dtype=object)
+                made[here] = (f'<c r="{letter}' + numbers[here] + '"') + xml[here]
+                cells.append(made)
                 filled |= here
             backs.append(back)
             cut.extend((int(i), c) for i in cut_at)
         for i, c in sorted(cut):  # row by row, as the cells were written
             self.notes.append(f"{sheet}!{letters[c]}{first + i}")
         if filled.any():
-            rows = '<row r="' + numbers[filled] + '">' + body[filled] + "</row>"
-            out.write("".join(rows.tolist()))
+            heads = ('<row r="' + numbers[filled] + '">').tolist()
+            parts = [c[filled].tolist() for c in cells]
+            out.write("".join(["".join(row) for row in zip(heads, *parts, repeat("</row>"))]))
         if prints is not None and backs:
             written = np.logical_or.reduce([b != "" for b in backs])
             if written.any():
@@ -180,20 +184,28 @@ class RowWriter:
             cuts = np.array([m[2] for m in made], dtype=bool)
             return xml, back, np.flatnonzero(cuts)
         codes, uniques, kinds = found
-        xml, back, cuts = self._distinct(uniques, kinds == {str})
+        xml, back, cuts = self._distinct(uniques, kinds)
         # code -1 (a blank: None, NaN, NaT) takes the last entry: nothing written.
         xml, back = np.append(xml, ""), np.append(back, "")
         return xml[codes], back[codes], np.flatnonzero(np.append(cuts, False)[codes])
 
     def _distinct(
-        self, values: np.ndarray, texts: bool
+        self, values: np.ndarray, kinds: set[type]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """_tail() of distinct values as three arrays; plain texts without a call each."""
+        """_tail() of distinct values as three arrays; plain texts and numbers without a
+        call each."""
         xml = np.empty(len(values), dtype=object)
         back = np.empty(len(values), dtype=object)
         cuts = np.zeros(len(values), dtype=bool)
         plain = np.zeros(len(values), dtype=bool)
-        if texts and len(values):
+        if kinds and kinds <= _PLAIN_NUMBERS and len(values):
+            numbers = values.astype(float)  # (as _tail() does: an int is written as a float)
+            plain = np.isfinite(numbers)
+            # As _tail() and number_canon() write them (%.16G, then compared at 15 digits).
+            written = [f"{x:.16G}" for x in numbers[plain].tolist()]
+            xml[plain] = [f"><v>{w}</v></c>" for w in written]
+            back[plain] = [f"n{float(w):.15g}" for w in written]
+        if kinds == {str} and len(values):
             # Most texts need no escaping, cutting, quote prefix or preserved space.
             found = pd.Series(values).str.contains(_NOT_PLAIN, regex=True).to_numpy(bool)
             plain = ~found & (pd.Series(values).str.len().to_numpy() <= CELL_LIMIT // 2)

@@ -168,6 +168,7 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
     key = key_texts(table, keys)
     whole = key_texts(table, values)
     came = list(zip(table["source_unit"], table["quarter"], table["source_file"], strict=True))
+    own = table[values].to_numpy(object)  # an event's own values, by row (no .loc per row)
     reps = out.repeats
     assert reps is not None  # set by assemble()
     stored: dict[str, list[int]] = {}
@@ -193,7 +194,7 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
             out.duplicates[me] += 1
             out.older[me] += 1
             drop.append(i)
-            reps.older(sid, k, me[:2], tuple(table.loc[i, values]))
+            reps.older(sid, k, me[:2], tuple(own[i]))
         elif cands:  # the later filing of the event wins: it takes the stored row's place
             j = cands[0]
             taken.add(j)
@@ -201,7 +202,7 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
             drop.append(j)
             stored[k].remove(j)
             stored[k].append(i)
-            reps.updated(sid, k, came[j][:2], tuple(table.loc[j, values]))
+            reps.updated(sid, k, came[j][:2], tuple(own[j]))
         else:
             stored.setdefault(k, []).append(i)
     out.stores[sid] = table.drop(index=drop).reset_index(drop=True) if drop else table

@@ -58,3 +58,16 @@ def joined(columns: Sequence[np.ndarray], sep: str, n: int) -> np.ndarray:
 
 def _is_blank(value: object) -> bool:
     return value is None or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def as_grid(rows: Sequence[Sequence[object]], blank: object = "") -> np.ndarray:
+    """Rows of cells as one 2-D object array (short rows padded with `blank`)."""
+    width = max(map(len, rows), default=0)
+    grid = np.full((len(rows), width), blank, dtype=object)
+    if all(len(r) == width for r in rows):
+        if rows:
+            grid[:, :] = rows  # numpy copies the references in C, not a statement per cell
+        return grid
+    for i, r in enumerate(rows):
+        grid[i, : len(r)] = r
+    return grid

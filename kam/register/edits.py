@@ -23,7 +23,7 @@ import pandas as pd
 from kam.injection import csv_cell
 from kam.reader import norm_name
 from kam.register.columns import HQ_FIELDS, REG_ROSTER, REJECTED, SUBMISSIONS
-from kam.register.columnwise import joined, per_distinct
+from kam.register.columnwise import as_grid, joined, per_distinct
 from kam.register.fingerprints import (
     COMPUTED_IDS,
     SPECS,
@@ -158,7 +158,7 @@ def scan_sheet(
     # A register written before a column was added was hashed without it.
     absent = {ids.index(f) for f in ADDED_COLUMNS.get(name, ()) if f not in at}
     row_at = [i for i in row_at if i not in absent]
-    body = grid[1:]
+    body = as_grid(grid[1:])
     # Column by column: canon() once per distinct value, the row hashes from joined columns.
     cells = [_canon_column(body, at.get(f)) for f in ids]
     filled = np.logical_or.reduce([c != "" for c in cells]) if cells else np.zeros(0, bool)
@@ -189,12 +189,11 @@ def scan_sheet(
             scan.extra_columns.append((name, h, n))
 
 
-def _canon_column(body: Sequence[Sequence[Any]], c: int | None) -> np.ndarray:
-    """canon() of column c of each row ("" where the row is shorter, or no such column)."""
-    if c is None:
+def _canon_column(body: np.ndarray, c: int | None) -> np.ndarray:
+    """canon() of column c of each row ("" where there is no such column)."""
+    if c is None or c >= body.shape[1]:
         return np.full(len(body), "", dtype=object)
-    column = np.array([*(raw[c] if c < len(raw) else "" for raw in body), None], dtype=object)
-    return per_distinct(column[:-1], canon, "")
+    return per_distinct(body[:, c], canon, "")
 
 
 def _values(raw: Sequence[Any], at: Mapping[str, int]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from kam.register.columns import (
     SOURCES,
     SUBMISSIONS,
 )
-from kam.register.columnwise import per_distinct
+from kam.register.columnwise import as_grid, per_distinct
 from kam.register.edits import EditScan, scan_sheet
 from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
 from kam.register.repeats import REPEATS
@@ -164,17 +164,17 @@ def _typed(rows: list[list[Any]] | None, form: Form) -> pd.DataFrame:
     positions = {
         by_header[norm_name(h)]: c for c, h in enumerate(rows[0]) if norm_name(h) in by_header
     }
-    body = [r for r in rows[1:] if any(_filled(v) for v in r)]
+    grid = as_grid(rows[1:])
+    body = grid[((grid != "") & (grid != None)).any(axis=1)]  # noqa: E711 (element-wise)
     data = {fid: _column(body, positions.get(fid)) for fid in ids}
     return pd.DataFrame(data, columns=ids, dtype=object)
 
 
-def _column(body: list[list[Any]], c: int | None) -> np.ndarray:
+def _column(body: np.ndarray, c: int | None) -> np.ndarray:
     """Column c of the rows as plain values (None where blank); _plain once per distinct value."""
-    if c is None:
+    if c is None or c >= body.shape[1]:
         return np.full(len(body), None, dtype=object)
-    column = np.array([*(r[c] if c < len(r) else None for r in body), None], dtype=object)
-    return per_distinct(column[:-1], _plain, None)
+    return per_distinct(body[:, c], _plain, None)
 
 
 def _filled(value: object) -> bool:

@@ -18,6 +18,7 @@ import datetime as dt
 import math
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -42,7 +43,7 @@ from kam.register.fingerprints import (
     text_canon,
     time_canon,
 )
-from kam.register.seal import CUSTOM_PART, is_worksheet, new_seal, stamped
+from kam.register.seal import CUSTOM_PART, add, new_seal, stamped
 
 CELL_LIMIT = 32767  # Excel's limit, in UTF-16 code units
 CUT_NOTE = "…【超出 Excel 单元格上限 {limit} 字符，原文共 {n} 字，已截断】"
@@ -289,11 +290,10 @@ def splice(path: Path, sheets: list[SheetRows]) -> None:
                 rows = by_part.get(item.filename)
                 if rows is None:
                     data = zin.read(item.filename)
-                    if is_worksheet(item.filename):
-                        sealed.update(data)
-                    elif item.filename == CUSTOM_PART:
+                    if item.filename == CUSTOM_PART:
                         data = stamped(data, sealed)  # (xlsxwriter writes it after the sheets)
                     zout.writestr(item, data)
+                    add(sealed, zout.filelist[-1])
                     continue
                 xml = zin.read(item.filename)
                 ref = f"A1:{column_letter(rows.last_col)}{rows.last_row}".encode()
@@ -301,13 +301,10 @@ def splice(path: Path, sheets: list[SheetRows]) -> None:
                 cut = xml.rindex(_END)
                 with zout.open(item.filename, "w", force_zip64=True) as dst:
                     dst.write(xml[:cut])
-                    sealed.update(xml[:cut])
                     with rows.file.open("rb") as src:
-                        while chunk := src.read(1 << 20):
-                            dst.write(chunk)
-                            sealed.update(chunk)
+                        shutil.copyfileobj(src, dst, 1 << 20)
                     dst.write(xml[cut:])
-                    sealed.update(xml[cut:])
+                add(sealed, zout.filelist[-1])
         os.replace(name, path)
     finally:
         if os.path.exists(name):

@@ -7,12 +7,17 @@ in one private folder beside its target (kam.fs.private_dir), removed on every e
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import errno
+import multiprocessing as mp
 import os
+import random
 import shutil
+import signal
 import stat
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,16 +26,18 @@ from typing import Any
 import pytest
 from test_merge import branch_file
 from test_register_quarters import CODES as QCODES
-from test_register_quarters import _events_2024, quarter_file
+from test_register_quarters import _events_2024, quarter_file, visit
 from test_register_safety import CODES, TODAY
-from test_shared_server import ROOT, listing, tmpfs, umask
+from test_shared_server import ROOT, kam, listing, tmpfs, umask
 
 from kam.errors import UsageError
 from kam.prefill import PrefillSettings, prefill
 from kam.register import MergeSettings, merge
 from kam.register import sheet_rows as sheet_rows_module
 from kam.register.archive import archive_files
+from kam.register.merge import Step
 from kam.template import write_template
+from kam.uscc import make_uscc
 
 NAME = "集团大客户名录.xlsx"
 
@@ -158,3 +165,92 @@ def test_prefill_on_a_full_disk_keeps_whole_files_only(tmp_path: Path) -> None:
         for name in made:
             with zipfile.ZipFile(fs / name) as zf:
                 assert zf.testzip() is None
+
+
+# --- kill -9 during the write phase ------------------------------------------------------
+
+
+def _merge_reporting(settings: MergeSettings, writing: Any, took: Any = None) -> None:
+    """merge(), setting `writing` when its write phase starts (archive, register, history)
+    and, if given, `took` to that phase's length in seconds."""
+    start: list[float] = []
+
+    def progress(step: Step) -> None:
+        if step.text.startswith("写入"):
+            start.append(time.monotonic())
+            writing.set()
+
+    merge(settings, progress)
+    if took is not None:
+        took.value = time.monotonic() - start[0]
+
+
+def _round(tmp_path: Path, i: int) -> Path:
+    """Round i's inbox: a new branch's 300 customers, and one 2024 visit each, which the
+    write phase moves to a yearly archive (a supplement after the first round)."""
+    codes = [make_uscc(1000 * (i + 1) + j) for j in range(300)]
+    old = [visit(c, dt.date(2024, 5, 6)) for c in codes]
+    inbox = tmp_path / f"round{i}"
+    branch_file(inbox, "f.xlsx", f"第{i}分公司", codes, reception=old)
+    return inbox
+
+
+def test_kill_at_random_moments_of_the_write_phase_then_the_next_merge_sweeps(
+    tmp_path: Path,
+) -> None:
+    from test_shared_server import setup
+
+    register, _ = setup(tmp_path)
+    ctx = mp.get_context("fork")
+    # How long the write phase lasts here and now (the machine may be loaded): a full run.
+    took = ctx.Value("d", 0.0)
+    child = ctx.Process(
+        target=_merge_reporting,
+        args=(MergeSettings(register, _round(tmp_path, 0), today=TODAY), ctx.Event(), took),
+    )
+    child.start()
+    child.join()
+    assert child.exitcode == 0 and took.value > 0
+    rounds, rng, caught = 5, random.Random(17), 0
+    for i in range(1, rounds + 1):
+        settings = MergeSettings(register, _round(tmp_path, i), today=TODAY)
+        before = register.read_bytes()
+        archives = set(archive_names(register))
+        writing = ctx.Event()
+        child = ctx.Process(target=_merge_reporting, args=(settings, writing))
+        child.start()
+        assert writing.wait(120)
+        # Round i kills in the i-th slice of the phase (and a little past its end).
+        time.sleep(took.value * 1.1 * (i - 1 + rng.random()) / rounds)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid or 0, signal.SIGKILL)
+        child.join()
+        files = listing(register.parent)
+        debris = files - {NAME, "history"} - set(archive_names(register))
+        assert all(n.startswith((".kam-tmp.", f"{NAME}.lock")) for n in debris), debris
+        swept = {n for n in debris if n.startswith(".kam-tmp.")}
+        caught += bool(swept)
+        # The old register or the whole new one; an archive is there whole or not at all.
+        with zipfile.ZipFile(register) as zf:
+            assert register.read_bytes() == before or zf.testzip() is None
+        for name in set(archive_names(register)) - archives:
+            with zipfile.ZipFile(register.parent / name) as zf:
+                assert zf.testzip() is None
+        # The next run sweeps, says so (the CLI's words), and leaves only the register,
+        # history/ and the archives.
+        if swept:
+            done = kam("merge", str(settings.inbox), "--register", str(register),
+                       "--today", TODAY.isoformat())  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            text = "".join(done.stdout.split())
+            assert "已清理上次中断的合并留下的临时文件" in text, text
+            assert all(name in text for name in swept)
+        else:
+            assert merge(settings).swept == []
+        assert listing(register.parent) == {NAME, "history", *archive_names(register)}
+        assert not list((register.parent / "history").glob(".*"))
+    assert caught >= rounds // 2  # most kills landed inside the write phase
+
+
+def archive_names(register: Path) -> list[str]:
+    return [p.name for ps in archive_files(register).values() for p in ps]

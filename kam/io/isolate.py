@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
@@ -28,6 +29,7 @@ _OOM_MARKERS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memor
 
 # fork is cheap and needs no pickling of the function; elsewhere fork is unsafe or missing.
 _CONTEXT = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+_STARTING = threading.Lock()
 
 _SAVE_AS = "请在 Excel 中打开并另存为 .xlsx 后再提交"
 _SAVE_AS_EN = "open it in Excel, save it as .xlsx and resubmit"
@@ -67,23 +69,26 @@ class Isolated:
         # The child's stderr goes to a file: a native crash prints there, not at the user.
         handle, self._log = tempfile.mkstemp(prefix="kam-read-", suffix=".log")
         os.close(handle)
-        self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
-        self._proc = _CONTEXT.Process(
-            target=_child_main,
-            args=(child_conn, func, args, limits, self._log),
-            daemon=True,
-        )
-        self._deadline = time.monotonic() + limits.timeout_s
         self._closed = False
-        try:
-            self._proc.start()
-        except BaseException:
+        # One child made at a time (files are read two at a time, from two threads): a child
+        # forked while another's pipes are being set up would hold their ends open.
+        with _STARTING:
+            self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
+            self._proc = _CONTEXT.Process(
+                target=_child_main,
+                args=(child_conn, func, args, limits, self._log),
+                daemon=True,
+            )
+            self._deadline = time.monotonic() + limits.timeout_s
+            try:
+                self._proc.start()
+            except BaseException:
+                child_conn.close()
+                self._conn.close()
+                os.unlink(self._log)
+                raise
+            # Close our copy of the write end so a dead child reads as EOF, not as a hang.
             child_conn.close()
-            self._conn.close()
-            os.unlink(self._log)
-            raise
-        # Close our copy of the write end so a dead child reads as EOF, not as a hang.
-        child_conn.close()
 
     def cancel(self) -> None:
         """Kill the child if it still runs and release its resources (safe to repeat)."""

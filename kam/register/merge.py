@@ -43,11 +43,11 @@ from kam.register.intake import (
     Intake,
     IntakeSettings,
     file_hash,
-    take_in,
 )
 from kam.register.limits import SheetLimits
 from kam.register.owners import Conflict, resolve
 from kam.register.previous import Previous, read_previous
+from kam.register.reading import fresh_files, read_ahead
 from kam.register.resubmit import supersede
 from kam.register.safety import HISTORY_DIR, register_lock, write_atomically
 from kam.register.settle import count_repeats, settle, with_removed
@@ -77,6 +77,7 @@ class MergeSettings:
     branches: tuple[str, ...] = ()  # known branch list, to name non-submitters
     keep_history: int = 10
     limits: SheetLimits = field(default_factory=SheetLimits)  # tests use small ones
+    files_at_once: int = 2  # inbox files read at the same time (kam.register.reading)
 
 
 @dataclass
@@ -155,21 +156,24 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         intakes: list[Intake] = []
         seen: list[tuple[FileOutcome, dict[str, Any]]] = []
         this_run: dict[str, FileOutcome] = {}
-        for i, (path, name) in enumerate(files, start=1):
-            report(Step(f"读取 {name}", i - 1, len(files), reading=True))
-            sha = file_hash(path)
-            if sha in this_run:  # the same bytes twice (a renamed copy): count them once
-                outcomes.append(_copy_of(this_run[sha], name))
-                continue
-            if sha in known:
-                outcomes.append(_unchanged(known[sha], name))
-                seen.append((outcomes[-1], known[sha]))
-                this_run[sha] = outcomes[-1]
-                continue
-            intake = take_in(path, sha, IntakeSettings(today=today, rules=rules), name)
-            intakes.append(intake)
-            outcomes.append(intake.outcome)
-            this_run[sha] = intake.outcome
+        shas = [file_hash(path) for path, _ in files]
+        fresh = fresh_files(files, shas, known)
+        intake_settings = IntakeSettings(today=today, rules=rules)
+        with read_ahead(fresh, intake_settings, settings.files_at_once) as reads:
+            for i, ((_, name), sha) in enumerate(zip(files, shas, strict=True), start=1):
+                report(Step(f"读取 {name}", i - 1, len(files), reading=True))
+                if sha in this_run:  # the same bytes twice (a renamed copy): count them once
+                    outcomes.append(_copy_of(this_run[sha], name))
+                    continue
+                if sha in known:
+                    outcomes.append(_unchanged(known[sha], name))
+                    seen.append((outcomes[-1], known[sha]))
+                    this_run[sha] = outcomes[-1]
+                    continue
+                intake = next(reads)  # this file's: files are read in order, two at a time
+                intakes.append(intake)
+                outcomes.append(intake.outcome)
+                this_run[sha] = intake.outcome
         guess_branches(intakes, outcomes, prev.sources, settings.branches)
         supersede(intakes, seen, prev.sources)
         if not intakes and not branch_list_changed(prev, settings.branches):

@@ -43,9 +43,16 @@ MEMORY = (
     "Ran out of memory while reading (the file is too large or malformed); "
     "remove unrelated content, save it as .xlsx and resubmit",
 )
-CRASH = (
-    f"读取时解析程序异常退出（{{how}}），文件可能已损坏；{_SAVE_AS}",
-    f"The parser died while reading ({{how}}); the file may be damaged: {_SAVE_AS_EN}",
+# The signal's number stays in the Chinese text (support can look it up); its name, an
+# English word, only in the English one.
+KILLED = (
+    f"读取时解析程序异常终止（信号 {{number}}），文件可能已损坏；{_SAVE_AS}",
+    f"The parser died while reading (signal {{number}}, {{name}}); the file may be damaged: "
+    f"{_SAVE_AS_EN}",
+)
+EXITED = (
+    f"读取时解析程序异常退出（退出码 {{code}}），文件可能已损坏；{_SAVE_AS}",
+    f"The parser quit while reading (exit code {{code}}); the file may be damaged: {_SAVE_AS_EN}",
 )
 FAILED = (
     f"读取时出错，文件可能已损坏；{_SAVE_AS}",  # the library's own words: English text only
@@ -130,8 +137,8 @@ class Isolated:
             if sig == getattr(signal, "SIGKILL", None) or self._out_of_memory():
                 # SIGKILL is not ours (we kill only on timeout): the kernel's OOM killer.
                 return self._error(MEMORY)
-            return self._error(CRASH, how=_signal_name(sig))
-        return self._error(CRASH, how=f"exit code {exitcode}")
+            return self._error(KILLED, number=sig, name=_signal_name(sig))
+        return self._error(EXITED, code=exitcode)
 
     def _out_of_memory(self) -> bool:
         """Whether the child's last words were a failed allocation (Rust aborts on those)."""

@@ -28,7 +28,7 @@ from xlsxwriter.exceptions import FileCreateError
 
 from kam.errors import UnreadableFileError
 from kam.forms import MAINTENANCE, RISK
-from kam.fs import private_dir, set_mode_like
+from kam.fs import cause_zh, private_dir, set_mode_like
 from kam.register.columns import REG_BY_SOURCE
 from kam.register.state import (
     EVENT_DATES,
@@ -131,7 +131,8 @@ def read_archive(paths: Iterable[Path]) -> dict[str, pd.DataFrame]:
         except Exception as exc:  # calamine raises its own and OS errors; all mean the same
             raise UnreadableFileError(
                 str(path),
-                f"归档文件无法读取（{type(exc).__name__}: {exc}）；请从备份恢复后重试",
+                f"归档文件无法读取（{cause_zh(exc, '文件已损坏或不是工作簿')}）；"
+                "请从备份恢复后重试",
                 f"the archive cannot be read ({exc}); restore it from a backup",
             ) from exc
     return {sid: concat(frames, sid) for sid, frames in parts.items()}

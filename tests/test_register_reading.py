@@ -17,8 +17,9 @@ from test_register_safety import CODES, TODAY
 from kam.register import MergeSettings, merge
 from kam.register import reading as reading_module
 from kam.register.fingerprints import FINGERPRINTS
-from kam.register.intake import take_in
-from kam.register.reading import fresh_files
+from kam.register.intake import IntakeSettings, take_in
+from kam.register.reading import fresh_files, read_ahead
+from kam.rules import load_rules
 
 CLOCK = {"更新时间", "合并时间", "记录时间"}  # when the merge ran
 UNITS = ("华东分公司", "华南分公司", "华北分公司", "西南分公司")
@@ -104,3 +105,15 @@ def test_only_the_first_copy_of_new_content_is_read() -> None:
     files = [(Path(n), n) for n in ("a", "b", "c", "d")]
     fresh = fresh_files(files, ["1", "2", "1", "3"], {"3": object()})
     assert fresh == [(Path("a"), "1", "a"), (Path("b"), "2", "b")]
+
+
+def test_many_files_read_two_at_a_time_give_the_one_by_one_intakes(tmp_path: Path) -> None:
+    """Children started and reaped from two threads at once (multiprocessing polls every
+    child on each start: a join may find its child reaped by the other thread)."""
+    inbox = inbox_of(tmp_path / "in")
+    files = [(p, p.name, p.name) for p in sorted(inbox.iterdir())] * 5
+    settings = IntakeSettings(today=TODAY, rules=load_rules())
+    with read_ahead(files, settings, 1) as reads:
+        one_by_one = [i.outcome.to_json() for i in reads]
+    with read_ahead(files, settings, 2) as reads:
+        assert [i.outcome.to_json() for i in reads] == one_by_one

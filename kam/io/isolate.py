@@ -104,7 +104,7 @@ class Isolated:
         self._closed = True
         if self._proc.is_alive():
             self._proc.kill()
-        self._proc.join()
+        self._reap()
         self._proc.close()
         self._conn.close()
         with contextlib.suppress(OSError):
@@ -119,8 +119,19 @@ class Isolated:
         if self._conn.poll():  # what it sent before it exited is still read first
             with contextlib.suppress(EOFError, OSError):
                 return self._conn.recv()  # type: ignore[no-any-return]
+        raise self._died(self._reap())
+
+    def _reap(self) -> int | None:
+        """Wait for the child to end; its exit code."""
         self._proc.join()
-        raise self._died(self._proc.exitcode)
+        # Another thread's Process.start() polls every child and may reap ours first: our
+        # join then returns before that thread has stored the exit code. Wait for it.
+        for _ in range(5000):  # a few seconds at most
+            if self._proc.exitcode is not None:
+                break
+            time.sleep(0.001)
+            self._proc.join(0)
+        return self._proc.exitcode
 
     def _failure(self, kind: str, payload: list[Any]) -> UnreadableFileError:
         if kind == "unreadable":

@@ -11,6 +11,7 @@ and isolate makes one child at a time (so no child inherits another's pipe ends)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Container, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -37,11 +38,16 @@ def read_ahead(
     files: Sequence[tuple[Path, str, str]], settings: IntakeSettings, at_once: int
 ) -> Iterator[Iterator[Intake]]:
     """take_in() of each (path, sha, name), in order, with up to `at_once` files being read
-    at the same time (1: one after the other, in this thread). Leaving the block early
-    cancels the files not started yet."""
+    at the same time (1: one after the other, in this thread), sharing settings.limits'
+    reading children. Leaving the block early cancels the files not started yet."""
     if at_once <= 1 or len(files) <= 1:
         yield (take_in(path, sha, settings, name) for path, sha, name in files)
         return
+    # The files share the reading children a single file would have (one per core): more
+    # would only compete for the cores.
+    limits = settings.limits
+    share = dataclasses.replace(limits, workers=max(1, limits.workers // at_once))
+    settings = dataclasses.replace(settings, limits=share)
     pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="kam-read")
     futures = [pool.submit(take_in, path, sha, settings, name) for path, sha, name in files]
     done = False

@@ -326,3 +326,20 @@ def test_annotate_and_template_follow_umask(tmp_path: Path) -> None:
     made = list((out / "tpl").iterdir())
     assert len(made) == 2 and all(mode(p) == 0o640 for p in made)
     assert listing(out) == {"a.标注.xlsx", "tpl"}
+
+
+@needs_root
+def test_inbox_file_this_account_may_not_read(shared: Path) -> None:
+    register, inbox = setup(shared)
+    register.parent.chmod(0o777)
+    secret = next(inbox.iterdir())
+    secret.chmod(0o600)  # root's: nobody may not read it
+    before = register.read_bytes()
+    done = merge_cli(register, inbox)
+    assert_cannot_run(done, str(secret), "没有权限")
+    assert register.read_bytes() == before and listing(register.parent) == {NAME}
+    checked = kam("validate", str(secret), user=True)
+    text = " ".join((checked.stdout + checked.stderr).split())
+    assert checked.returncode == 2 and "当前账户没有权限读取" in text, text
+    assert "readable" not in text and "Permission" not in text, text
+    assert "Traceback" not in checked.stderr

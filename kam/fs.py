@@ -188,9 +188,27 @@ _OTHER = Cause(
 )
 
 
+_RUST_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def _rust_errno(exc: OSError) -> int:
+    """The errno in a Rust library's io error (calamine: "... (os error 2)"), or -1."""
+    found = _RUST_OS_ERROR.search(str(exc))
+    return int(found.group(1)) if found else -1
+
+
+def cause_zh(exc: BaseException, otherwise: str) -> str:
+    """Why `exc` happened, in Chinese: an OS error's cause and what to do, else `otherwise`
+    (never the OS's or a library's English words)."""
+    if isinstance(exc, OSError):
+        cause = os_cause(exc)
+        return f"{cause.zh}，{cause.advice}"
+    return otherwise
+
+
 def os_cause(exc: OSError) -> Cause:
     """The cause of an OS error in our own words (never the OS's English text)."""
-    number = exc.errno if isinstance(exc.errno, int) else -1
+    number = exc.errno if isinstance(exc.errno, int) else _rust_errno(exc)
     if isinstance(exc, PermissionError) and number not in _CAUSES:
         number = errno.EACCES
     return _CAUSES.get(_SAME.get(number, number), _OTHER)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from kam.errors import UsageError
 from kam.forms import CARDS, CONTRACTS, INFO, MAINTENANCE, PAY_STATUS, ROSTER, YES_NO, Form
+from kam.fs import cause_zh
 from kam.prefill_record import PrefillRecord, row_key
 from kam.register.columns import CONFLICTS, REG_BY_SOURCE, REG_ROSTER
 from kam.register.previous import _typed, register_sheets
@@ -112,7 +113,7 @@ def prefill(settings: PrefillSettings) -> list[BranchPrefill]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"无法创建输出文件夹 {out_dir}：{exc.strerror}") from exc
+        raise UsageError(f"无法创建输出文件夹 {out_dir}：{cause_zh(exc, '')}") from exc
     by_unit = {sid: frame.groupby("source_unit", sort=False) for sid, frame in tables.items()}
     owners = dict(zip(roster["uscc"], roster["source_unit"], strict=True))
     job = _Job(quarter, by_unit, owners, start, rules)

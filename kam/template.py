@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from kam.forms import (
     Form,
     Kind,
 )
-from kam.fs import os_cause, set_mode_like
+from kam.fs import os_cause, private_dir, set_mode_like
 from kam.prefill_record import HEADERS as PREFILL_HEADERS
 from kam.prefill_record import PREFILL_SHEET, PrefillRecord
 from kam.register.sheet_rows import SheetRows, splice
@@ -170,6 +171,8 @@ def write_submission(
     rows, each field id -> raw cell value: str/float/int/date/datetime/None).
 
     A pre-filled workbook also gets `notes` atop 填报说明 and `record` in a very hidden sheet.
+    It is written in a private folder beside `path` (kam.fs) and moved into place whole, with
+    the umask's mode: a failure at any point leaves nothing behind.
     """
     path = Path(path)
     rules = rules or load_rules()
@@ -177,6 +180,29 @@ def write_submission(
     info = dict(info or {})
     rows = dict(rows or {})
     _check_ids(info, rows)
+    try:
+        with private_dir(path) as work:
+            _write_workbook(work / path.name, info, rows, rules, layout, notes, record)
+            set_mode_like(work / path.name, None)
+            os.replace(work / path.name, path)
+    except (FileCreateError, OSError) as exc:
+        inner = exc.args[0] if isinstance(exc, FileCreateError) and exc.args else exc
+        cause = os_cause(inner) if isinstance(inner, OSError) else None
+        why = f"{cause.zh}。{cause.advice}" if cause else "请确认文件夹存在且文件未在 Excel 中打开"
+        raise UsageError(f"无法写入文件 {path}：{why}") from exc
+    return path
+
+
+def _write_workbook(
+    path: Path,
+    info: dict[str, object],
+    rows: dict[str, Sequence[Mapping[str, object]]],
+    rules: Rules,
+    layout: Layout,
+    notes: Sequence[str],
+    record: PrefillRecord | None,
+) -> None:
+    """write_submission's workbook at `path`, inside its private folder (row XML files too)."""
     wb = xlsxwriter.Workbook(str(path), _WORKBOOK_OPTIONS)
     wb.set_properties(
         {"title": TEMPLATE_FILENAME.removesuffix(".xlsx"), "author": "KAM", "created": CREATED}
@@ -207,20 +233,9 @@ def write_submission(
     wb.define_name(tf.WINDOW_START_NAME, tf.window_start_formula(rules.tier.default))
     for name, ref in tf.contract_range_formulas(contract_rows).items():
         wb.define_name(name, ref)
-    try:
-        wb.close()
-        if spliced:  # the spliced copy is a new file: give it the umask's mode, as wb.close()
-            splice(path, spliced)
-            set_mode_like(path, None)
-    except (FileCreateError, OSError) as exc:
-        inner = exc.args[0] if isinstance(exc, FileCreateError) and exc.args else exc
-        cause = os_cause(inner) if isinstance(inner, OSError) else None
-        why = f"{cause.zh}。{cause.advice}" if cause else "请确认文件夹存在且文件未在 Excel 中打开"
-        raise UsageError(f"无法写入文件 {path}：{why}") from exc
-    finally:
-        for sheet in spliced:
-            sheet.file.unlink(missing_ok=True)
-    return path
+    wb.close()
+    if spliced:
+        splice(path, spliced)
 
 
 def _check_ids(info: Mapping[str, object], rows: Mapping[str, object]) -> None:

@@ -153,3 +153,23 @@ def test_merge_rejects_hidden_formulas(tmp_path: Path) -> None:
     assert [r["行"] for r in refused if r["规则"] == "formula_in_data"] == [2]
     roster = sheet_rows(result.register, REG_ROSTER.sheet)
     assert len(roster) == 1 and not any("cmd" in str(v) for r in roster for v in r.values())
+
+
+def test_archive_cells_carry_the_quote_prefix(tmp_path: Path) -> None:
+    from kam.forms import RECEPTION
+    from kam.register.archive import write_new
+    from kam.register.columns import REG_BY_SOURCE
+
+    form = REG_BY_SOURCE[RECEPTION.id]
+    ids = [f.id for f in form.fields]
+    values = [*TRICKY, "普通文本"]
+    frame = pd.DataFrame([{i: (v if i == "purpose" else None) for i in ids} for v in values])
+    register = tmp_path / "名录.xlsx"
+    register.write_bytes(b"")  # only its mode is read
+    path = tmp_path / "名录_归档_2024.xlsx"
+    write_new(path, {RECEPTION.id: frame}, register)
+    ws = openpyxl.load_workbook(path)[form.sheet]
+    col = ids.index("purpose") + 1
+    cells = {ws.cell(r, col).value: ws.cell(r, col) for r in range(2, 2 + len(values))}
+    assert all(c.data_type != "f" for c in cells.values())
+    assert {v for v, c in cells.items() if c.quotePrefix} == set(cells) - {"普通文本"}

@@ -10,6 +10,7 @@ import ctypes
 import datetime as dt
 import io
 import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -418,6 +419,10 @@ def _abort() -> None:
     os.abort()
 
 
+def _quit() -> None:
+    os._exit(3)  # a native library that calls exit()
+
+
 def _segfault() -> None:
     ctypes.string_at(0)
 
@@ -457,8 +462,9 @@ def test_run_isolated_returns_the_value() -> None:
 @pytest.mark.parametrize(
     ("func", "phrase"),
     [
-        (_abort, "解析程序异常退出（SIGABRT）"),
-        (_segfault, "解析程序异常退出（SIGSEGV）"),
+        (_abort, f"解析程序异常终止（信号 {signal.SIGABRT.value}）"),
+        (_segfault, f"解析程序异常终止（信号 {signal.SIGSEGV.value}）"),
+        (_quit, "解析程序异常退出（退出码 3）"),
         (_allocate, "内存不足"),
         (_refuse, "子进程拒绝：请重试"),
         (_bug, "读取时出错，文件可能已损坏"),
@@ -471,6 +477,9 @@ def test_child_failure_is_reported(func, phrase: str) -> None:
     assert info.value.file == "坏.xlsx"
     if func is _bug:  # the library's words stay out of the Chinese text, in the English one
         assert "KeyError" in info.value.reason_en and "KeyError" not in info.value.reason
+    if func in (_abort, _segfault):  # the signal's English name only in the English text
+        name = "SIGABRT" if func is _abort else "SIGSEGV"
+        assert name in info.value.reason_en and "SIG" not in info.value.reason
 
 
 def test_child_timeout_is_reported() -> None:

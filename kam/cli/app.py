@@ -14,6 +14,7 @@ from kam.cli import render, render_register
 from kam.cli.addin_cmd import addin_app
 from kam.cli.zh import ChineseCommand, ChineseGroup, usage_error, use_chinese_panels
 from kam.errors import KamError, UsageError
+from kam.fs import cause_zh
 from kam.rules import Rules, load_rules, user_rules
 from kam.validate import ValidateSettings, validate_file
 
@@ -252,7 +253,8 @@ def read_branches(path: Path | None) -> tuple[str, ...]:
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"无法读取分公司清单 {path}：{exc}") from exc
+        why = cause_zh(exc, "不是 UTF-8 编码的文本，请用记事本另存为 UTF-8 后重试")
+        raise UsageError(f"无法读取分公司清单 {path}：{why}") from exc
     return tuple(x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#"))
 
 

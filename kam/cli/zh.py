@@ -79,6 +79,28 @@ _ERRORS = (
 )
 
 
+# click's checks of a path argument (its Path type reads and stats the file first).
+_PATH_FAILS = (
+    (
+        r"is not readable",
+        "当前账户没有权限读取 {0}，请让文件所有者开放读取权限，或换用有权限的账户",
+    ),
+    (r"is not writable", "当前账户没有权限写入 {0}，请换一个可写的位置，或换用有权限的账户"),
+    (r"does not exist", "{0} 不存在，请检查路径是否正确、共享盘是否已连接"),
+    (r"is a directory", "{0} 是文件夹，请指定其中的文件"),
+    (r"is a file", "{0} 是文件，请指定文件夹"),
+)
+
+
+def _path_fail(text: str) -> str:
+    """click's English words on a path, in Chinese; other texts as they are."""
+    for words, zh in _PATH_FAILS:
+        m = re.fullmatch(rf"(?:path|file|directory) (['\"])(.+)\1 {words}\.?", text, re.I | re.S)
+        if m:
+            return zh.format(m.group(2))
+    return text
+
+
 def usage_error(message: str, command: str = "kam") -> str:
     """A typer usage error in Chinese, with where to look for help."""
     said = message.strip()
@@ -88,7 +110,7 @@ def usage_error(message: str, command: str = "kam") -> str:
             second = (m.group(2) or "").strip("'") if m.re.groups > 1 else None
             said = text.format(m.group(1))
             if second and "值无效" in said:
-                said += f"：{second}"
+                said += f"：{_path_fail(second)}"
             elif second:
                 said += f"（是否想写 {second}？）"
             break

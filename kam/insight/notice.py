@@ -22,6 +22,7 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from kam.errors import NoticeWriteError
+from kam.fs import cause_zh
 from kam.insight.build import Insight
 from kam.insight.exposure import Exposure, row_ranges
 from kam.insight.facts import dates, text
@@ -62,7 +63,7 @@ def write_notices(insight: Insight, folder: Path, day: dt.date) -> list[Path]:
             written.append(path)
     except OSError as exc:
         raise NoticeWriteError(
-            f"无法写出预警通报 {path}（{exc.strerror or exc}）；请确认输出文件夹可写后重试"
+            f"无法写出预警通报 {path}（{cause_zh(exc, '')}）；请确认输出文件夹可写后重试"
         ) from exc
     return written
 

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
@@ -28,6 +29,7 @@ _OOM_MARKERS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memor
 
 # fork is cheap and needs no pickling of the function; elsewhere fork is unsafe or missing.
 _CONTEXT = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+_STARTING = threading.Lock()
 
 _SAVE_AS = "请在 Excel 中打开并另存为 .xlsx 后再提交"
 _SAVE_AS_EN = "open it in Excel, save it as .xlsx and resubmit"
@@ -41,9 +43,16 @@ MEMORY = (
     "Ran out of memory while reading (the file is too large or malformed); "
     "remove unrelated content, save it as .xlsx and resubmit",
 )
-CRASH = (
-    f"读取时解析程序异常退出（{{how}}），文件可能已损坏；{_SAVE_AS}",
-    f"The parser died while reading ({{how}}); the file may be damaged: {_SAVE_AS_EN}",
+# The signal's number stays in the Chinese text (support can look it up); its name, an
+# English word, only in the English one.
+KILLED = (
+    f"读取时解析程序异常终止（信号 {{number}}），文件可能已损坏；{_SAVE_AS}",
+    f"The parser died while reading (signal {{number}}, {{name}}); the file may be damaged: "
+    f"{_SAVE_AS_EN}",
+)
+EXITED = (
+    f"读取时解析程序异常退出（退出码 {{code}}），文件可能已损坏；{_SAVE_AS}",
+    f"The parser quit while reading (exit code {{code}}); the file may be damaged: {_SAVE_AS_EN}",
 )
 FAILED = (
     f"读取时出错，文件可能已损坏；{_SAVE_AS}",  # the library's own words: English text only
@@ -67,23 +76,26 @@ class Isolated:
         # The child's stderr goes to a file: a native crash prints there, not at the user.
         handle, self._log = tempfile.mkstemp(prefix="kam-read-", suffix=".log")
         os.close(handle)
-        self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
-        self._proc = _CONTEXT.Process(
-            target=_child_main,
-            args=(child_conn, func, args, limits, self._log),
-            daemon=True,
-        )
-        self._deadline = time.monotonic() + limits.timeout_s
         self._closed = False
-        try:
-            self._proc.start()
-        except BaseException:
+        # One child made at a time (files are read two at a time, from two threads): a child
+        # forked while another's pipes are being set up would hold their ends open.
+        with _STARTING:
+            self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
+            self._proc = _CONTEXT.Process(
+                target=_child_main,
+                args=(child_conn, func, args, limits, self._log),
+                daemon=True,
+            )
+            self._deadline = time.monotonic() + limits.timeout_s
+            try:
+                self._proc.start()
+            except BaseException:
+                child_conn.close()
+                self._conn.close()
+                os.unlink(self._log)
+                raise
+            # Close our copy of the write end so a dead child reads as EOF, not as a hang.
             child_conn.close()
-            self._conn.close()
-            os.unlink(self._log)
-            raise
-        # Close our copy of the write end so a dead child reads as EOF, not as a hang.
-        child_conn.close()
 
     def cancel(self) -> None:
         """Kill the child if it still runs and release its resources (safe to repeat)."""
@@ -92,7 +104,7 @@ class Isolated:
         self._closed = True
         if self._proc.is_alive():
             self._proc.kill()
-        self._proc.join()
+        self._reap()
         self._proc.close()
         self._conn.close()
         with contextlib.suppress(OSError):
@@ -107,8 +119,19 @@ class Isolated:
         if self._conn.poll():  # what it sent before it exited is still read first
             with contextlib.suppress(EOFError, OSError):
                 return self._conn.recv()  # type: ignore[no-any-return]
+        raise self._died(self._reap())
+
+    def _reap(self) -> int | None:
+        """Wait for the child to end; its exit code."""
         self._proc.join()
-        raise self._died(self._proc.exitcode)
+        # Another thread's Process.start() polls every child and may reap ours first: our
+        # join then returns before that thread has stored the exit code. Wait for it.
+        for _ in range(5000):  # a few seconds at most
+            if self._proc.exitcode is not None:
+                break
+            time.sleep(0.001)
+            self._proc.join(0)
+        return self._proc.exitcode
 
     def _failure(self, kind: str, payload: list[Any]) -> UnreadableFileError:
         if kind == "unreadable":
@@ -125,8 +148,8 @@ class Isolated:
             if sig == getattr(signal, "SIGKILL", None) or self._out_of_memory():
                 # SIGKILL is not ours (we kill only on timeout): the kernel's OOM killer.
                 return self._error(MEMORY)
-            return self._error(CRASH, how=_signal_name(sig))
-        return self._error(CRASH, how=f"exit code {exitcode}")
+            return self._error(KILLED, number=sig, name=_signal_name(sig))
+        return self._error(EXITED, code=exitcode)
 
     def _out_of_memory(self) -> bool:
         """Whether the child's last words were a failed allocation (Rust aborts on those)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,9 +24,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import python_calamine as calamine
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from kam.errors import UnreadableFileError
 from kam.forms import MAINTENANCE, RISK
+from kam.fs import cause_zh, private_dir, set_mode_like
 from kam.register.columns import REG_BY_SOURCE
 from kam.register.state import (
     EVENT_DATES,
@@ -130,7 +131,8 @@ def read_archive(paths: Iterable[Path]) -> dict[str, pd.DataFrame]:
         except Exception as exc:  # calamine raises its own and OS errors; all mean the same
             raise UnreadableFileError(
                 str(path),
-                f"归档文件无法读取（{type(exc).__name__}: {exc}）；请从备份恢复后重试",
+                f"归档文件无法读取（{cause_zh(exc, '文件已损坏或不是工作簿')}）；"
+                "请从备份恢复后重试",
                 f"the archive cannot be read ({exc}); restore it from a backup",
             ) from exc
     return {sid: concat(frames, sid) for sid, frames in parts.items()}
@@ -197,48 +199,35 @@ def write_new(path: Path, frames: dict[str, pd.DataFrame], like: Path) -> None:
 
     if path.exists():  # an archive is never rewritten (the register lock keeps this race-free)
         raise FileExistsError(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    notes: list[str] = []
-    try:
-        wb = xlsxwriter.Workbook(name, WORKBOOK_OPTIONS)
+    # In the register's private folder (kam.fs), which the next merge sweeps after a kill.
+    with private_dir(like) as work:
+        tmp = work / path.name
+        notes: list[str] = []
+        wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, "tmpdir": str(work)})
         wb.set_properties({"title": path.stem, "author": "KAM"})
         cells = _Cells(wb, notes)
-        rows = RowWriter(Styles(cells.date._get_xf_index(), cells.datetime._get_xf_index()),
-                         path.parent, notes)  # fmt: skip
+        index = (cells.date, cells.datetime, cells.quoted)  # formula-like text: quote prefix
+        rows = RowWriter(Styles(*(f._get_xf_index() for f in index)), work, notes)
+        for sid in EVENT_SOURCES:
+            form = REG_BY_SOURCE[sid]
+            frame = frames.get(sid, pd.DataFrame()).sort_values(
+                EVENT_DATES[sid], kind="stable", key=_sortable
+            ) if sid in frames else concat([], sid)  # fmt: skip
+            _table(wb, rows, cells, form, frame)
         try:
-            for sid in EVENT_SOURCES:
-                form = REG_BY_SOURCE[sid]
-                frame = frames.get(sid, pd.DataFrame()).sort_values(
-                    EVENT_DATES[sid], kind="stable", key=_sortable
-                ) if sid in frames else concat([], sid)  # fmt: skip
-                _table(wb, rows, cells, form, frame)
             wb.close()
-            splice(tmp, rows.sheets)
-        finally:
-            for sheet in rows.sheets:
-                sheet.file.unlink(missing_ok=True)
-        os.chmod(tmp, _mode(like))
+        except FileCreateError as exc:  # the OS error inside (disk full, permission)
+            inner = exc.args[0] if exc.args else None
+            raise (inner if isinstance(inner, OSError) else exc) from None
+        splice(tmp, rows.sheets)
+        set_mode_like(tmp, like)  # the register's mode and group (a first one: the umask's)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _sortable(col: pd.Series) -> pd.Series:
     return pd.to_datetime(col, errors="coerce")
-
-
-def _mode(like: Path) -> int:
-    """The register's permissions, or what a new file gets (mkstemp makes it 0600)."""
-    try:
-        return like.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
 
 
 def with_archive(prev: Previous, register: Path, rules: Rules, as_of: dt.date | None) -> None:

@@ -43,11 +43,11 @@ from kam.register.intake import (
     Intake,
     IntakeSettings,
     file_hash,
-    take_in,
 )
 from kam.register.limits import SheetLimits
 from kam.register.owners import Conflict, resolve
-from kam.register.previous import Previous, read_previous
+from kam.register.previous import Previous, read_previous, read_sources
+from kam.register.reading import fresh_files, read_ahead
 from kam.register.repeats import Repeats, credit
 from kam.register.resubmit import supersede
 from kam.register.safety import HISTORY_DIR, register_lock, write_atomically
@@ -78,6 +78,7 @@ class MergeSettings:
     branches: tuple[str, ...] = ()  # known branch list, to name non-submitters
     keep_history: int = 10
     limits: SheetLimits = field(default_factory=SheetLimits)  # tests use small ones
+    files_at_once: int = 2  # inbox files read at the same time (kam.register.reading)
 
 
 @dataclass
@@ -150,27 +151,32 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
     files = scan.files
     swept: list[Path] = []
     with register_lock(register, swept):
-        prev = read_previous(register)
-        known = _known_hashes(prev)
+        # The inbox is read while the old register is: which files are new is known from
+        # the register's small _kam_sources sheet alone.
+        known = _known_hashes(read_sources(register))
         outcomes: list[FileOutcome] = []
         intakes: list[Intake] = []
         seen: list[tuple[FileOutcome, dict[str, Any]]] = []
         this_run: dict[str, FileOutcome] = {}
-        for i, (path, name) in enumerate(files, start=1):
-            report(Step(f"读取 {name}", i - 1, len(files), reading=True))
-            sha = file_hash(path)
-            if sha in this_run:  # the same bytes twice (a renamed copy): count them once
-                outcomes.append(_copy_of(this_run[sha], name))
-                continue
-            if sha in known:
-                outcomes.append(_unchanged(known[sha], name))
-                seen.append((outcomes[-1], known[sha]))
-                this_run[sha] = outcomes[-1]
-                continue
-            intake = take_in(path, sha, IntakeSettings(today=today, rules=rules), name)
-            intakes.append(intake)
-            outcomes.append(intake.outcome)
-            this_run[sha] = intake.outcome
+        shas = [file_hash(path) for path, _ in files]
+        fresh = fresh_files(files, shas, known)
+        intake_settings = IntakeSettings(today=today, rules=rules)
+        with read_ahead(fresh, intake_settings, settings.files_at_once) as reads:
+            prev = read_previous(register)
+            for i, ((_, name), sha) in enumerate(zip(files, shas, strict=True), start=1):
+                report(Step(f"读取 {name}", i - 1, len(files), reading=True))
+                if sha in this_run:  # the same bytes twice (a renamed copy): count them once
+                    outcomes.append(_copy_of(this_run[sha], name))
+                    continue
+                if sha in known:
+                    outcomes.append(_unchanged(known[sha], name))
+                    seen.append((outcomes[-1], known[sha]))
+                    this_run[sha] = outcomes[-1]
+                    continue
+                intake = next(reads)  # this file's: files are read in order, two at a time
+                intakes.append(intake)
+                outcomes.append(intake.outcome)
+                this_run[sha] = intake.outcome
         guess_branches(intakes, outcomes, prev.sources, settings.branches)
         supersede(intakes, seen, prev.sources)
         if not intakes and not branch_list_changed(prev, settings.branches):
@@ -252,8 +258,7 @@ def _result(
     return result
 
 
-def _known_hashes(prev: Previous) -> dict[str, dict[str, Any]]:
-    src = prev.sources
+def _known_hashes(src: pd.DataFrame) -> dict[str, dict[str, Any]]:
     if src.empty:
         return {}
     return {str(r["sha256"]): r for r in src.to_dict(orient="records") if r.get("sha256")}

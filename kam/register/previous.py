@@ -19,6 +19,7 @@ import python_calamine as calamine
 
 from kam.errors import UnreadableFileError
 from kam.forms import Form
+from kam.fs import cause_zh
 from kam.insight.trends import HISTORY
 from kam.reader import norm_name
 from kam.register.columns import (
@@ -71,6 +72,13 @@ def read_previous(path: Path) -> Previous:
     return prev
 
 
+def read_sources(path: Path) -> pd.DataFrame:
+    """The register's record of merged files (_kam_sources) alone; empty without a register."""
+    if not path.exists():
+        return _typed(None, SOURCES)
+    return _typed(register_sheets(path, {SOURCES.sheet}).get(SOURCES.sheet), SOURCES)
+
+
 def register_sheets(path: Path, names: Iterable[str] | None = None) -> dict[str, list[list[Any]]]:
     """The cell grids of a register's sheets (those of `names` it has, or all of them)."""
     try:
@@ -80,7 +88,8 @@ def register_sheets(path: Path, names: Iterable[str] | None = None) -> dict[str,
     except Exception as exc:  # calamine raises its own and OS errors; all mean the same here
         raise UnreadableFileError(
             str(path),
-            f"集团名录无法读取（{type(exc).__name__}）；请从 history 文件夹恢复上一版后重试",
+            f"集团名录无法读取（{cause_zh(exc, '文件已损坏或不是工作簿')}）；"
+            "请从 history 文件夹恢复上一版后重试",
             f"the register cannot be read ({exc}); restore it from history/",
         ) from exc
 

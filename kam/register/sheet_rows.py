@@ -275,7 +275,8 @@ than the default 6, for a file about a fifth larger."""
 def splice(path: Path, sheets: list[SheetRows]) -> None:
     """Put each sheet's row XML into the saved workbook at `path` (a new file, then replace).
 
-    The row files stay: the caller made them and removes them.
+    The row files stay: the caller made them and removes them. The temporary copy goes
+    beside `path`, which every caller writes inside its private folder (kam.fs.private_dir).
     """
     by_part = {s.part: s for s in sheets}
     fd, name = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)

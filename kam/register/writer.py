@@ -154,7 +154,8 @@ class _Cells:
 
 
 def write_register(path: Path, data: RegisterData) -> list[str]:
-    """Write every register sheet to `path`; returns the cells whose text was cut."""
+    """Write every register sheet to `path` (in a private folder: kam.fs); returns the cells
+    whose text was cut."""
     # xlsxwriter's own temporary files go beside `path` too: into the caller's private folder.
     wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "tmpdir": str(Path(path).parent)})
     wb.set_properties({"title": REG_ROSTER.sheet, "author": "KAM"})

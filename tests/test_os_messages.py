@@ -10,7 +10,7 @@ import pytest
 from test_merge import branch_file
 from test_register_safety import CODES, TODAY
 
-from kam.cli.app import read_branches
+from kam.cli.inputs import read_branches
 from kam.errors import UnreadableFileError, UsageError
 from kam.prefill import PrefillSettings, prefill
 from kam.register import MergeSettings, merge

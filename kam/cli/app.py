@@ -12,14 +12,22 @@ import typer
 
 from kam.cli import render, render_register
 from kam.cli.addin_cmd import addin_app
+from kam.cli.inputs import (
+    is_register,
+    looks_like_register,
+    parse_date,
+    read_branches,
+    read_submission,
+    register_file,
+    rules_from,
+)
 from kam.cli.zh import ChineseCommand, ChineseGroup, usage_error, use_chinese_panels
 from kam.errors import KamError, UsageError
-from kam.fs import cause_zh
-from kam.rules import Rules, load_rules, user_rules
+from kam.rules import Rules
 from kam.validate import ValidateSettings, validate_file
 
 if TYPE_CHECKING:
-    from kam.submission import Submission
+    pass
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -102,20 +110,6 @@ RulesOpt = Annotated[
 TodayOpt = Annotated[
     str | None, typer.Option("--today", help="按此日期（YYYY-MM-DD）判断“不晚于今天”，缺省为今天")
 ]
-
-
-def parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise UsageError(f"{option} 应为 YYYY-MM-DD 格式的日期，收到“{text}”") from exc
-
-
-def rules_from(path: Path | None) -> Rules:
-    """--rules FILE, else the same file the Excel buttons use ($KAM_RULES, ~/.kam/rules.toml)."""
-    return load_rules(path) if path else user_rules()
 
 
 @app.command(cls=ChineseCommand)
@@ -246,18 +240,6 @@ def merge(
     raise typer.Exit(EXIT_DATA_ERRORS if result.has_errors else EXIT_OK)
 
 
-def read_branches(path: Path | None) -> tuple[str, ...]:
-    """The known branch list: one unit per line, blank lines and # comments ignored."""
-    if path is None:
-        return ()
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        why = cause_zh(exc, "不是 UTF-8 编码的文本，请用记事本另存为 UTF-8 后重试")
-        raise UsageError(f"无法读取分公司清单 {path}：{why}") from exc
-    return tuple(x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#"))
-
-
 @app.command(cls=ChineseCommand)
 def tier(
     file: Annotated[Path, typer.Argument(help="报送工作簿或集团大客户名录")],
@@ -371,38 +353,6 @@ def notice(
     raise typer.Exit(EXIT_OK)
 
 
-def register_file(path: Path) -> Path:
-    """The register named on the command line, or a clear usage error."""
-    if not path.is_file():
-        raise UsageError(f"找不到集团大客户名录 {path}")
-    if not is_register(path):
-        raise UsageError(f"{path} 不是集团大客户名录（由 kam merge 生成的工作簿）")
-    return path
-
-
-def is_register(path: Path) -> bool:
-    """True for a workbook that has the register's main sheet (decided without parsing)."""
-    from kam.io.files import DEFAULT_LIMITS
-    from kam.io.sniff import sniff
-    from kam.register.columns import REG_ROSTER
-
-    return any(part.name == REG_ROSTER.sheet for part in sniff(path, DEFAULT_LIMITS).sheets)
-
-
-def looks_like_register(path: Path) -> bool:
-    """is_register, False for a file that cannot be read (validate reports it in its own way)."""
-    try:
-        return path.is_file() and is_register(path)
-    except KamError:
-        return False
-
-
-def read_submission(path: Path) -> Submission:
-    from kam.reader import read_file
-
-    return read_file(path)
-
-
 @app.command(cls=ChineseCommand)
 def demo(
     dir: Annotated[Path, typer.Option("--dir", help="示例数据与结果的目录")] = Path("kam-demo"),
@@ -427,7 +377,7 @@ def main() -> None:
     With --json anywhere on the line, a run that cannot be done still prints one JSON
     document, `{"error": {"code", "message"}}`, for every command (usage errors included).
     """
-    from kam.cli.failures import os_error_text
+    from kam.cli.failures import error_code, os_error_text
 
     as_json = "--json" in sys.argv[1:]
 
@@ -453,17 +403,3 @@ def main() -> None:
     except OSError as exc:  # permission, missing folder, read-only or full disk: never a traceback
         cannot_run(*os_error_text(exc, State.lang))
     raise SystemExit(code if isinstance(code, int) else EXIT_OK)
-
-
-def error_code(exc: KamError) -> str:
-    """The stable `error.code` of a run that could not be done."""
-    from kam.errors import LockHeldError, RegisterWriteError, RulesFileError, UnreadableFileError
-
-    codes = {
-        UnreadableFileError: "unreadable",
-        RulesFileError: "rules_file",
-        LockHeldError: "lock_held",
-        RegisterWriteError: "write_failed",
-        UsageError: "usage",
-    }
-    return next((code for kind, code in codes.items() if isinstance(exc, kind)), "cannot_run")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kam.errors import KamError, UsageError
 from kam.fs import TMP_PREFIX, os_cause
 
 
@@ -18,3 +19,17 @@ def os_error_text(exc: OSError, lang: str = "zh") -> tuple[str, str]:
         )
     where = " → ".join(paths) or "文件"
     return cause.code, f"无法访问 {where}：{cause.zh}。{cause.advice}"
+
+
+def error_code(exc: KamError) -> str:
+    """The stable `error.code` of a run that could not be done."""
+    from kam.errors import LockHeldError, RegisterWriteError, RulesFileError, UnreadableFileError
+
+    codes = {
+        UnreadableFileError: "unreadable",
+        RulesFileError: "rules_file",
+        LockHeldError: "lock_held",
+        RegisterWriteError: "write_failed",
+        UsageError: "usage",
+    }
+    return next((code for kind, code in codes.items() if isinstance(exc, kind)), "cannot_run")

@@ -27,8 +27,6 @@ from kam.register.columns import (
     HQ_FIELDS,
     REG_BY_SOURCE,
     REG_ROSTER,
-    REJECTED,
-    SOURCES,
 )
 from kam.register.edits import EditReport, judge
 from kam.register.inbox import scan_inbox
@@ -38,7 +36,6 @@ from kam.register.intake import (
 )
 from kam.register.intake import (
     SUPERSEDED,
-    UNCHANGED,
     FileOutcome,
     Intake,
     IntakeSettings,
@@ -48,6 +45,7 @@ from kam.register.limits import SheetLimits
 from kam.register.owners import Conflict, resolve
 from kam.register.previous import Previous, read_previous, read_sources
 from kam.register.reading import fresh_files, read_ahead
+from kam.register.records import copy_of, known_hashes, refused_rows, source_records, unchanged
 from kam.register.repeats import Repeats, credit
 from kam.register.resubmit import supersede
 from kam.register.safety import HISTORY_DIR, register_lock, write_atomically
@@ -55,7 +53,6 @@ from kam.register.settle import count_repeats, settle, with_removed
 from kam.register.state import assemble
 from kam.register.submissions import (
     branch_list_changed,
-    concat_rows,
     guess_branches,
     missing_branches,
     submissions,
@@ -153,7 +150,7 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
     with register_lock(register, swept):
         # The inbox is read while the old register is: which files are new is known from
         # the register's small _kam_sources sheet alone.
-        known = _known_hashes(read_sources(register))
+        known = known_hashes(read_sources(register))
         outcomes: list[FileOutcome] = []
         intakes: list[Intake] = []
         seen: list[tuple[FileOutcome, dict[str, Any]]] = []
@@ -166,10 +163,10 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
             for i, ((_, name), sha) in enumerate(zip(files, shas, strict=True), start=1):
                 report(Step(f"读取 {name}", i - 1, len(files), reading=True))
                 if sha in this_run:  # the same bytes twice (a renamed copy): count them once
-                    outcomes.append(_copy_of(this_run[sha], name))
+                    outcomes.append(copy_of(this_run[sha], name))
                     continue
                 if sha in known:
-                    outcomes.append(_unchanged(known[sha], name))
+                    outcomes.append(unchanged(known[sha], name))
                     seen.append((outcomes[-1], known[sha]))
                     this_run[sha] = outcomes[-1]
                     continue
@@ -258,56 +255,6 @@ def _result(
     return result
 
 
-def _known_hashes(src: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    if src.empty:
-        return {}
-    return {str(r["sha256"]): r for r in src.to_dict(orient="records") if r.get("sha256")}
-
-
-def _unchanged(record: dict[str, Any], name: str) -> FileOutcome:
-    """A file whose exact bytes were merged (or refused) before, with its stored counts."""
-    base: dict[str, Any] = {
-        "file": name,
-        "branch": record.get("unit"),
-        "quarter": record.get("quarter"),
-        "sha256": str(record.get("sha256") or ""),
-    }
-    counts = {k: _int(record.get(k)) for k in ("rows_in", "merged", "rejected", "duplicate")}
-    if record.get("status") == SUPERSEDED:  # its rows are not in the register: none merged
-        rows = counts["rows_in"]
-        return FileOutcome(
-            **base,
-            rows_in=rows,
-            rejected=rows,
-            status=SUPERSEDED,
-            reason="该文件已被同单位同季度的新报送取代，未再合并",
-        )
-    if record.get("status") == REJECTED_STATUS:  # still refused: say so, and exit 1 again
-        why = f"与上次整份拒收的文件相同：{record.get('reason') or ''}".rstrip("：")
-        return FileOutcome(**base, **counts, status=REJECTED_STATUS, reason=why)
-    return FileOutcome(
-        **base, **counts, status=UNCHANGED, reason="与已合并的文件内容相同，未重复合并"
-    )
-
-
-def _copy_of(first: FileOutcome, name: str) -> FileOutcome:
-    """A file with the same bytes as one read earlier in this run: all its rows duplicate."""
-    return FileOutcome(
-        file=name,
-        branch=first.branch,
-        quarter=first.quarter,
-        status=UNCHANGED,
-        rows_in=first.rows_in,
-        duplicate=first.rows_in,
-        reason=f"与本次的“{first.file}”内容完全相同，按重复文件处理，未再合并",
-        sha256=first.sha256,
-    )
-
-
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, int | float) and value == value else 0
-
-
 def _bankrupt_rows(view: pd.DataFrame) -> int:
     """Customers of a stored register whose 风险原因 names the bankruptcy rule."""
     if view.empty:
@@ -347,8 +294,8 @@ def _build(
     if prev.path is not None:
         made.duplicates.update(drop_archived(prev.path, pending))
     count_repeats(made, merged)
-    refused = _refused(prev, intakes, replaced, names)
-    sources = _sources(credit(prev.sources, repeats.credits), intakes, replaced, names, now)
+    refused = refused_rows(prev, intakes, replaced, names)
+    sources = source_records(credit(prev.sources, repeats.credits), intakes, replaced, names, now)
     risks = assess_register(view, stores, rules, rejected_inputs(view, refused, sources))
     for f in HQ_FIELDS:
         view[f.id] = view["uscc"].map(lambda k, fid=f.id: prev.hq.get(k, {}).get(fid))
@@ -373,29 +320,9 @@ def _build(
     return data, own.conflicts
 
 
-def _refused(
-    prev: Previous, intakes: list[Intake], replaced: set[tuple[Any, Any]], names: set[str]
-) -> pd.DataFrame:
-    """拒收记录: the old rows of slots not submitted again, then this run's refusals."""
-    refused_old = prev.refused
-    if len(refused_old):
-        # A file of the same name refused whole without a known branch is replaced by name.
-        again = refused_old["file"].isin(names) & refused_old["unit"].isna()
-        refused_old = refused_old[~_slot_mask(refused_old, "unit", replaced) & ~again]
-    return concat_rows(
-        [refused_old, pd.DataFrame([r for it in intakes for r in it.refused])],
-        [f.id for f in REJECTED.fields],
-    )
-
-
 def _replaced(intakes: list[Intake]) -> set[tuple[Any, Any]]:
     """The (branch, quarter) slots whose stored rows the merged files replace."""
     return {(it.outcome.branch, it.outcome.quarter) for it in intakes if it.merges}
-
-
-def _slot_mask(frame: pd.DataFrame, unit_col: str, slots: set[tuple[Any, Any]]) -> pd.Series:
-    pairs = pd.Series(list(zip(frame[unit_col], frame["quarter"], strict=True)), index=frame.index)
-    return pairs.isin(slots)
 
 
 def _count_losers(losers: pd.DataFrame, merged: list[Intake]) -> None:
@@ -408,45 +335,3 @@ def _count_losers(losers: pd.DataFrame, merged: list[Intake]) -> None:
         if it is not None:
             it.outcome.merged -= 1
             it.outcome.duplicate += 1
-
-
-def _sources(
-    old: pd.DataFrame,
-    intakes: list[Intake],
-    replaced: set[tuple[Any, Any]],
-    names: set[str],
-    now: dt.datetime,
-) -> pd.DataFrame:
-    """The hidden per-file record: what the next merge compares hashes against."""
-    ids = [f.id for f in SOURCES.fields]
-    if len(old):
-        # Only a refused record gives way to a new file of its name; a merged one stays
-        # until its (branch, quarter) is replaced (the new file may have lost to it).
-        old = old[~(old["file"].isin(names) & (old["status"] == REJECTED_STATUS))].copy()
-        # Files replaced by a resubmission keep their hash, so that meeting them again in
-        # an inbox that still holds them never brings their old rows back.
-        gone = _slot_mask(old, "unit", replaced) & (old["status"] != REJECTED_STATUS)
-        old.loc[gone, "status"] = SUPERSEDED
-        old.loc[gone, "reason"] = "已被同单位同季度的新报送替换"
-    new = [
-        {
-            "unit": o.branch,
-            "file": o.file,
-            "quarter": o.quarter,
-            "status": o.status,
-            "rows_in": o.rows_in,
-            "merged": o.merged,
-            "rejected": o.rejected,
-            "duplicate": o.duplicate,
-            "missing_sheets": "、".join(o.missing_sheets),
-            "rejected_sheets": "；".join(o.rejected_sheets),
-            "reason": o.reason,
-            "sha256": o.sha256,
-            "merged_at": now,
-            "submitted_on": o.submitted_on,
-            "saved_at": o.saved_at,
-            "modified_at": o.modified_at,
-        }
-        for o in (it.outcome for it in intakes)
-    ]
-    return concat_rows([old, pd.DataFrame(new)], ids)

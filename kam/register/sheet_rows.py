@@ -98,6 +98,16 @@ class SheetRows:
 
 
 @dataclass
+class Job:
+    """A sheet whose rows are still to be written (kam.register.parallel_rows)."""
+
+    sheet: str
+    index: int
+    frame: pd.DataFrame
+    prints: tuple[SheetPrints, Spec, Sequence[str]] | None
+
+
+@dataclass
 class RowWriter:
     """Turns frames into row XML files; collects cut cells and fingerprints on the way."""
 
@@ -105,6 +115,7 @@ class RowWriter:
     folder: Path
     notes: list[str]
     sheets: list[SheetRows] = field(default_factory=list)
+    pending: list[Job] | None = None  # a list: sheets are put off (parallel_rows writes them)
 
     def add(
         self,
@@ -114,6 +125,9 @@ class RowWriter:
         prints: tuple[SheetPrints, Spec, Sequence[str]] | None = None,
     ) -> None:
         """Write frame's rows (row 2 on, columns A on) for worksheet number `index` (0-based)."""
+        if self.pending is not None:
+            self.pending.append(Job(sheet, index, frame, prints))
+            return
         letters = [column_letter(c) for c in range(frame.shape[1])]
         fd, name = tempfile.mkstemp(suffix=".rows.xml", dir=self.folder)
         with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -49,6 +49,7 @@ from kam.register.fingerprints import (
     excel_time,
     time_canon,
 )
+from kam.register.parallel_rows import write_pending
 from kam.register.repeats import REPEATS
 from kam.register.seal import PLACEHOLDER
 from kam.register.seal import PROPERTY as SEAL_PROPERTY
@@ -165,7 +166,7 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
     styles = Styles(
         cells.date._get_xf_index(), cells.datetime._get_xf_index(), cells.quoted._get_xf_index()
     )
-    rows = RowWriter(styles, Path(path).parent, data.notes)
+    rows = RowWriter(styles, Path(path).parent, data.notes, pending=[])
     prints = data.written = Fingerprints()
     try:
         roster_ws = _table(wb, rows, cells, REG_ROSTER, data.roster, prints)
@@ -187,6 +188,7 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
         _table(wb, rows, cells, SOURCES, data.sources).hide()
         history = data.insight.history if data.insight is not None else pd.DataFrame()
         _table(wb, rows, cells, HISTORY, history).hide()
+        write_pending(rows)  # every table's rows, and so their fingerprints, before _kam_rows
         stored = pd.DataFrame(prints.to_rows(), columns=[f.id for f in FINGERPRINTS.fields])
         _table(wb, rows, cells, FINGERPRINTS, stored).very_hidden()
         repeats = data.repeats if data.repeats is not None else pd.DataFrame()

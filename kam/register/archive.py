@@ -194,6 +194,7 @@ def _chunks(frames: dict[str, pd.DataFrame], rows: int) -> list[dict[str, pd.Dat
 
 def write_new(path: Path, frames: dict[str, pd.DataFrame], like: Path) -> None:
     """Write an archive workbook atomically at a path that must not exist yet."""
+    from kam.register.parallel_rows import write_pending
     from kam.register.sheet_rows import RowWriter, Styles, splice
     from kam.register.writer import WORKBOOK_OPTIONS, _Cells, _table
 
@@ -207,13 +208,14 @@ def write_new(path: Path, frames: dict[str, pd.DataFrame], like: Path) -> None:
         wb.set_properties({"title": path.stem, "author": "KAM"})
         cells = _Cells(wb, notes)
         index = (cells.date, cells.datetime, cells.quoted)  # formula-like text: quote prefix
-        rows = RowWriter(Styles(*(f._get_xf_index() for f in index)), work, notes)
+        rows = RowWriter(Styles(*(f._get_xf_index() for f in index)), work, notes, pending=[])
         for sid in EVENT_SOURCES:
             form = REG_BY_SOURCE[sid]
             frame = frames.get(sid, pd.DataFrame()).sort_values(
                 EVENT_DATES[sid], kind="stable", key=_sortable
             ) if sid in frames else concat([], sid)  # fmt: skip
             _table(wb, rows, cells, form, frame)
+        write_pending(rows)  # two processes where fork exists (kam.register.parallel_rows)
         try:
             wb.close()
         except FileCreateError as exc:  # the OS error inside (disk full, permission)

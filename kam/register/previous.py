@@ -8,7 +8,9 @@ ownership claim, the rejections, the per-file hashes and HQ's own columns).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,7 +86,19 @@ def register_sheets(path: Path, names: Iterable[str] | None = None) -> dict[str,
     try:
         book = calamine.load_workbook(str(path))
         wanted = book.sheet_names if names is None else set(names) & set(book.sheet_names)
-        return {name: _frame(book, name) for name in wanted}
+        if len(wanted) < 2:
+            return {name: _frame(book, name) for name in wanted}
+        # python-calamine parses a sheet without holding the GIL: two threads, each with its
+        # own workbook, parse two sheets at once.
+        books = threading.local()
+
+        def grid(name: str) -> list[list[Any]]:
+            if not hasattr(books, "book"):
+                books.book = calamine.load_workbook(str(path))
+            return _frame(books.book, name)
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kam-register") as pool:
+            return dict(zip(wanted, pool.map(grid, wanted), strict=True))
     except Exception as exc:  # calamine raises its own and OS errors; all mean the same here
         raise UnreadableFileError(
             str(path),

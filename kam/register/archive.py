@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import python_calamine as calamine
 import xlsxwriter
-from xlsxwriter.exceptions import FileCreateError
 
 from kam.errors import UnreadableFileError
 from kam.forms import MAINTENANCE, RISK
@@ -196,7 +195,7 @@ def write_new(path: Path, frames: dict[str, pd.DataFrame], like: Path) -> None:
     """Write an archive workbook atomically at a path that must not exist yet."""
     from kam.register.parallel_rows import write_pending
     from kam.register.sheet_rows import RowWriter, Styles, splice
-    from kam.register.writer import WORKBOOK_OPTIONS, _Cells, _table
+    from kam.register.writer import WORKBOOK_OPTIONS, _Cells, _table, close
 
     if path.exists():  # an archive is never rewritten (the register lock keeps this race-free)
         raise FileExistsError(path)
@@ -216,11 +215,7 @@ def write_new(path: Path, frames: dict[str, pd.DataFrame], like: Path) -> None:
             ) if sid in frames else concat([], sid)  # fmt: skip
             _table(wb, rows, cells, form, frame)
         write_pending(rows)  # two processes where fork exists (kam.register.parallel_rows)
-        try:
-            wb.close()
-        except FileCreateError as exc:  # the OS error inside (disk full, permission)
-            inner = exc.args[0] if exc.args else None
-            raise (inner if isinstance(inner, OSError) else exc) from None
+        close(wb)
         splice(tmp, rows.sheets)
         set_mode_like(tmp, like)  # the register's mode and group (a first one: the umask's)
         with open(tmp, "rb+") as fh:

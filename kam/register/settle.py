@@ -11,13 +11,9 @@ from kam.insight.trends import HISTORY
 from kam.register.archive import write_archives
 from kam.register.columns import (
     CHANGES,
-    CONFLICTS,
     REG_BY_SOURCE,
     REG_ROSTER,
-    REJECTED,
-    RISK_LIST,
     SOURCES,
-    SUBMISSIONS,
 )
 from kam.register.intake import Intake
 from kam.register.limits import SheetLimits, check_sheets
@@ -71,14 +67,7 @@ def register_sheets(data: RegisterData) -> dict[str, pd.DataFrame]:
     for sid, form in REG_BY_SOURCE.items():
         if sid != "roster":
             frames[form.sheet] = (form, data.tables.get(form.id, pd.DataFrame()))
-    for form, frame in (
-        (RISK_LIST, data.risks),
-        (CONFLICTS, data.conflicts),
-        (REJECTED, data.refused),
-        (SUBMISSIONS, data.submissions),
-        (CHANGES, data.changes),
-        (SOURCES, data.sources),
-    ):
+    for form, frame in (*data.listings(), (SOURCES, data.sources)):
         frames[form.sheet] = (form, frame)
     if data.repeats is not None:
         frames[REPEATS.sheet] = (REPEATS, data.repeats)

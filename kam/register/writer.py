@@ -111,6 +111,16 @@ class RegisterData:
             sources=blank(SOURCES),
         )
 
+    def listings(self) -> tuple[tuple[Form, pd.DataFrame], ...]:
+        """The sheets after the data tables, each with its form: 风险清单 to 季度变更."""
+        return (
+            (RISK_LIST, self.risks),
+            (CONFLICTS, self.conflicts),
+            (REJECTED, self.refused),
+            (SUBMISSIONS, self.submissions),
+            (CHANGES, self.changes),
+        )
+
 
 class _Cells:
     """Writes one typed value per cell; keeps the list of texts that had to be cut."""
@@ -175,13 +185,7 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
             frame = data.tables.get(form.id, pd.DataFrame())
             ws = _table(wb, rows, cells, form, frame, prints)
             cell_highlights(wb, ws, form, len(frame), data)
-        for form, frame in (
-            (RISK_LIST, data.risks),
-            (CONFLICTS, data.conflicts),
-            (REJECTED, data.refused),
-            (SUBMISSIONS, data.submissions),
-            (CHANGES, data.changes),
-        ):
+        for form, frame in data.listings():
             _table(wb, rows, cells, form, frame, prints)
         write_summary(wb, cells, data.roster, data.risks, data.insight)
         _insight_sheets(wb, rows, cells, data.insight)
@@ -193,16 +197,22 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
         _table(wb, rows, cells, FINGERPRINTS, stored).very_hidden()
         repeats = data.repeats if data.repeats is not None else pd.DataFrame()
         _table(wb, rows, cells, REPEATS, repeats).very_hidden()
-        try:
-            wb.close()
-        except FileCreateError as exc:  # the OS error inside (disk full, permission)
-            inner = exc.args[0] if exc.args else None
-            raise (inner if isinstance(inner, OSError) else exc) from None
+        close(wb)
         splice(Path(path), rows.sheets)
     finally:
         for sheet in rows.sheets:
             sheet.file.unlink(missing_ok=True)
     return data.notes
+
+
+def close(wb: xlsxwriter.Workbook) -> None:
+    """Save the workbook; a failure to create the file raises the OS error inside it (disk
+    full, permission), which the CLI reports in its own words."""
+    try:
+        wb.close()
+    except FileCreateError as exc:
+        inner = exc.args[0] if exc.args else None
+        raise (inner if isinstance(inner, OSError) else exc) from None
 
 
 def _insight_sheets(

@@ -236,15 +236,18 @@ class _Branch:
         bad["uscc"] = str(bad["uscc"])[:-1] + ("0" if str(bad["uscc"])[-1] != "0" else "1")
         rows["reception"] = [*rows["reception"], bad]
         rows["maintenance"] = [*rows["maintenance"], {**rows["maintenance"][0], "summary": None}]
-        info: Row = {
+        return self.info(quarter, as_of), rows
+
+    def info(self, quarter: str, as_of: dt.date) -> Row:
+        """The 报送信息 sheet of the branch's file for `quarter`, sent ten days after it ends."""
+        return {
             "unit": self.branch,
             "quarter": quarter,
             "filler": self.staff[0][0],
-            "phone": names.landline(rng, self.cities[0]),
+            "phone": names.landline(self.rng, self.cities[0]),
             "submitted_on": dt.datetime.combine(as_of + dt.timedelta(days=10), dt.time()),
             "version": TEMPLATE_VERSION,
         }
-        return info, rows
 
 
 def _recorded_tiers(rng: random.Random, customers: list[_Customer], deals: list[Row]) -> list[Row]:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from _inbox import InboxSpec, Row, _Branch, _day, _recorded_tiers, branch_names
 
-from kam.forms import TEMPLATE_VERSION
 from kam.sample import names
 from kam.template import Layout, write_submission
 
@@ -80,15 +79,7 @@ class _History(_Branch):
             "contracts": [dict(r) for r in self.contracts],
             **self._events(first, last),
         }
-        info: Row = {
-            "unit": self.branch,
-            "quarter": name,
-            "filler": self.staff[0][0],
-            "phone": names.landline(rng, self.cities[0]),
-            "submitted_on": dt.datetime.combine(last + dt.timedelta(days=10), dt.time()),
-            "version": TEMPLATE_VERSION,
-        }
-        return info, rows
+        return self.info(name, last), rows
 
     def _events(self, first: dt.date, last: dt.date) -> dict[str, list[Row]]:
         rng = self.rng

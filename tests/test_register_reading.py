@@ -4,6 +4,7 @@ hold up the others, and the merge's result is the one of reading the files one b
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import shutil
 import threading
 from pathlib import Path
@@ -52,12 +53,15 @@ def test_a_stalled_file_does_not_hold_up_the_others_and_order_is_kept(
     inbox = inbox_of(tmp_path / "in")
     one_by_one = merge(MergeSettings(tmp_path / "r1" / "名录.xlsx", inbox, today=TODAY,
                                      files_at_once=1))  # fmt: skip
-    last_read = threading.Event()
-    stalled: list[bool] = []
+    # Each file is taken in by a child process of its own: the event and the flag are
+    # shared between processes (threads, where fork is missing).
+    shared = multiprocessing.get_context("fork") if reading_module.APART else None
+    last_read = shared.Event() if shared else threading.Event()
+    stalled = shared.Value("i", 0) if shared else _Flag()
 
     def slow_first(path: Path, sha: str, settings: Any, name: str) -> Any:
         if name == "a.xlsx":  # stalls until the inbox's last file has been read
-            stalled.append(last_read.wait(120))
+            stalled.value = 1 if last_read.wait(120) else -1
         intake = take_in(path, sha, settings, name)
         if name == "e.xlsx":
             last_read.set()
@@ -69,13 +73,17 @@ def test_a_stalled_file_does_not_hold_up_the_others_and_order_is_kept(
         MergeSettings(tmp_path / "r2" / "名录.xlsx", inbox, today=TODAY),
         lambda step: steps.append(step.text),
     )
-    assert stalled == [True]  # c, d and e were read while a.xlsx stalled
+    assert stalled.value == 1  # c, d and e were read while a.xlsx stalled
     names = ["a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx", "e.xlsx", "f.xlsx"]
     assert [o.file for o in two.files] == names
     assert [s.removeprefix("读取 ") for s in steps if s.startswith("读取")] == names
     assert [o.to_json() for o in two.files] == [o.to_json() for o in one_by_one.files]
     assert two.files[1].status == "rejected" and two.files[5].status == one_by_one.files[5].status
     assert content(two.register) == content(one_by_one.register)
+
+
+class _Flag:
+    value = 0
 
 
 def test_a_failing_read_ends_the_merge_and_leaves_the_register(

@@ -31,6 +31,17 @@ _OOM_MARKERS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memor
 _CONTEXT = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 _STARTING = threading.Lock()
 
+
+def _fresh_lock() -> None:
+    """A forked child's own lock: it was forked while its parent's thread held this one
+    (Isolated forks under it), and it may start isolated children of its own."""
+    global _STARTING
+    _STARTING = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_lock)
+
 _SAVE_AS = "请在 Excel 中打开并另存为 .xlsx 后再提交"
 _SAVE_AS_EN = "open it in Excel, save it as .xlsx and resubmit"
 TIMEOUT = (
@@ -70,7 +81,10 @@ class Isolated:
         args: tuple[Any, ...],
         limits: ReadLimits,
         file: str = "",
+        daemon: bool = True,
     ) -> None:
+        """daemon=False lets the child start isolated children of its own (a file's intake
+        in kam.register.reading starts its readers); it is killed by cancel() all the same."""
         self.file = file
         self._timeout = limits.timeout_s
         # The child's stderr goes to a file: a native crash prints there, not at the user.
@@ -84,7 +98,7 @@ class Isolated:
             self._proc = _CONTEXT.Process(
                 target=_child_main,
                 args=(child_conn, func, args, limits, self._log),
-                daemon=True,
+                daemon=daemon,
             )
             self._deadline = time.monotonic() + limits.timeout_s
             try:
@@ -96,6 +110,11 @@ class Isolated:
                 raise
             # Close our copy of the write end so a dead child reads as EOF, not as a hang.
             child_conn.close()
+
+    def kill(self) -> None:
+        """Stop the child now from any thread; its reader sees it die (no resources freed)."""
+        with contextlib.suppress(ValueError, OSError):
+            self._proc.kill()
 
     def cancel(self) -> None:
         """Kill the child if it still runs and release its resources (safe to repeat)."""
@@ -207,6 +226,7 @@ def _child_main(
     log: str,
 ) -> None:
     """Child side: set limits, call, send back one tagged message per item, then "done"."""
+    _die_with_parent()
     handle = os.open(log, os.O_WRONLY | os.O_TRUNC)
     os.dup2(handle, 2)
     os.close(handle)
@@ -229,6 +249,23 @@ def _child_main(
     except MemoryError:
         conn.send(("memory",))
     conn.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this child when the merge dies (kill -9 included), so no
+    orphan keeps reading, or keeps the register's lock file open, after it."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    parent = mp.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before the call
+        os._exit(1)
 
 
 def _set_limits(timeout_s: float, memory_bytes: int) -> None:

@@ -1,22 +1,27 @@
 """The inbox read two files at a time, results in inbox order.
 
-Each file is read by its own isolated child processes (kam.io.isolate: memory, CPU and time
-limits); a thread per file starts them, waits on them and types what they send. So a slow
-file (one that runs into its time limit, a large one) no longer holds up the files after
-it, and the merge sees every file's intake in the inbox order, as if read one by one.
-Forking from a thread is safe here: children made by kam.io.isolate run only the reader,
-and isolate makes one child at a time (so no child inherits another's pipe ends).
+Each file is taken in (read, typed, validated, sorted) while the others are: by worker
+processes where fork exists (kam.register.intake_workers: the typing and validation run on
+both cores while the merge reads the old register), elsewhere by a thread per file. Either
+way a file's own readers are isolated children (kam.io.isolate: memory, CPU and time
+limits), a slow file (one that runs into its time limit, a large one) does not hold up the
+files after it, and the merge sees every file's intake in the inbox order, as if read one
+by one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 from collections.abc import Container, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from kam.register.intake import Intake, IntakeSettings, take_in
+from kam.register.intake_workers import Workers
+
+APART = sys.platform.startswith("linux")  # files taken in by forked worker processes
 
 
 def fresh_files(
@@ -48,6 +53,23 @@ def read_ahead(
     limits = settings.limits
     share = dataclasses.replace(limits, workers=max(1, limits.workers // at_once))
     settings = dataclasses.replace(settings, limits=share)
+    if not APART:
+        with _in_threads(files, settings, at_once) as reads:
+            yield reads
+        return
+    workers = Workers(files, settings, at_once)
+    try:
+        yield workers.in_order()
+    finally:
+        # Also on an error (Ctrl-C included): the files still being read are not waited for.
+        workers.stop()
+
+
+@contextlib.contextmanager
+def _in_threads(
+    files: Sequence[tuple[Path, str, str]], settings: IntakeSettings, at_once: int
+) -> Iterator[Iterator[Intake]]:
+    """Where fork is missing: a thread per file, whose readers are isolated children."""
     pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="kam-read")
     futures = [pool.submit(take_in, path, sha, settings, name) for path, sha, name in files]
     done = False

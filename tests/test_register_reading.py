@@ -115,9 +115,16 @@ def test_only_the_first_copy_of_new_content_is_read() -> None:
     assert fresh == [(Path("a"), "1", "a"), (Path("b"), "2", "b")]
 
 
-def test_many_files_read_two_at_a_time_give_the_one_by_one_intakes(tmp_path: Path) -> None:
-    """Children started and reaped from two threads at once (multiprocessing polls every
-    child on each start: a join may find its child reaped by the other thread)."""
+@pytest.mark.parametrize("apart", [True, False], ids=["workers", "threads"])
+def test_many_files_read_two_at_a_time_give_the_one_by_one_intakes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apart: bool
+) -> None:
+    """Worker processes, or (where fork is missing) threads, whose children are started
+    and reaped at once (multiprocessing polls every child on each start: a join may find
+    its child reaped by the other thread)."""
+    if apart and not reading_module.APART:
+        pytest.skip("worker processes need fork")
+    monkeypatch.setattr(reading_module, "APART", apart)
     inbox = inbox_of(tmp_path / "in")
     files = [(p, p.name, p.name) for p in sorted(inbox.iterdir())] * 5
     settings = IntakeSettings(today=TODAY, rules=load_rules())

@@ -56,7 +56,9 @@ class Workers:
         self._settings = settings
         limits = settings.limits
         job_s = max(JOB_MIN_S, limits.timeout_s * JOB_TIME_FACTOR) * len(self._files)
-        self._limits = dataclasses.replace(limits, timeout_s=job_s)
+        # Its readers inherit its address-space limit: twice the budget leaves them theirs.
+        job_bytes = limits.memory_bytes * 2
+        self._limits = dataclasses.replace(limits, timeout_s=job_s, memory_bytes=job_bytes)
         self._queue = FileQueue(len(self._files), shared_counter())
         self._results: dict[int, tuple[str, Any]] = {}
         self._changed = threading.Condition()

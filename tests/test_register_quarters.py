@@ -237,6 +237,45 @@ def test_old_years_move_to_an_archive_that_is_never_rewritten(tmp_path: Path) ->
     assert archive_files(reg) == {2024: [year, supplement]}
 
 
+def _maintenance_keys(reg: Path) -> list[tuple[Any, ...]]:
+    """(date, summary, closed) of every maintenance entry in the register and its archives."""
+    books = [reg] + [p for ps in archive_files(reg).values() for p in ps]
+    return sorted(
+        (_day(r["日期"]), r["内容摘要"], r["是否闭环"])
+        for book in books
+        for r in sheet_rows(book, MAINTENANCE.sheet)
+    )
+
+
+def test_an_archived_closed_entry_filed_again_as_open_is_a_duplicate(tmp_path: Path) -> None:
+    """Each event once over the register and its archives: the archived (closed) version
+    stands, the open copy a branch files again counts as a duplicate; a new old entry that
+    is still open stays in the register."""
+    reg = tmp_path / "集团大客户名录.xlsx"
+    c = CODES[A][0]
+    quarter_file(tmp_path / "q1", A, "2026Q1", [c], **_events_2024(c))
+    run(reg, tmp_path / "q1")
+    before = _maintenance_keys(reg)
+    assert (dt.date(2024, 6, 1), "回访工程进度", "是") in before  # archived, closed
+    events = {
+        "maintenance": [
+            care(c, A, dt.date(2024, 6, 1), closed=False),  # the archived one, open again
+            care(c, A, dt.date(2024, 7, 1), closed=False, summary="整改跟踪"),  # stored
+            care(c, A, dt.date(2024, 9, 1), closed=False, summary="新发现问题"),  # new, open
+        ]
+    }
+    quarter_file(tmp_path / "q2", A, "2026Q2", [c], **events)
+    out = run(reg, tmp_path / "q2").files[0]
+    after = _maintenance_keys(reg)
+    assert after == sorted([*before, (dt.date(2024, 9, 1), "新发现问题", "否")])
+    assert [(_day(r["日期"]), r["是否闭环"]) for r in sheet_rows(reg, MAINTENANCE.sheet)] == [
+        (dt.date(2024, 7, 1), "否"),
+        (dt.date(2024, 9, 1), "否"),
+    ]
+    assert (out.merged, out.duplicate) == (3 + 1, 2)  # state 3 + the new entry; 2 repeats
+    assert out.rows_in == out.merged + out.duplicate + out.rejected
+
+
 def test_kam_risk_reads_the_archive_when_its_window_needs_it(tmp_path: Path) -> None:
     reg = tmp_path / "集团大客户名录.xlsx"
     c = CODES[A][0]

@@ -163,6 +163,44 @@ def drop_archived(register: Path, pending: Pending) -> Counter[Origin]:
     return already
 
 
+def drop_refiled(
+    register: Path,
+    stores: dict[str, pd.DataFrame],
+    before: dict[str, pd.DataFrame],
+    first_year: int,
+) -> tuple[dict[str, pd.DataFrame], Counter[Origin], dict[str, pd.DataFrame]]:
+    """Events of an archived year that stay by a rule (an open maintenance entry), new to
+    the register, whose key the year's archive already holds: a closed entry filed again as
+    open is a duplicate of its archived version, so the archive and the register hold each
+    event once. Returns the kept stores, the duplicates per source file and the rows left
+    out. Only the archive files of such rows' years are read (rarely any)."""
+    known = archive_files(register)
+    out, already, gone = dict(stores), Counter[Origin](), {}
+    for sid in EVENT_SOURCES:
+        frame = stores.get(sid)
+        if frame is None or frame.empty:
+            continue
+        year = event_years(frame, sid)
+        old = (year < first_year).to_numpy() & year.isin(list(known)).to_numpy()
+        if not old.any():
+            continue
+        keys = pd.Series(key_texts(frame, EVENT_KEYS[sid]), index=frame.index)
+        stored = before.get(sid)
+        if stored is not None and len(stored):
+            old &= ~keys.isin(set(key_texts(stored, EVENT_KEYS[sid]))).to_numpy()
+        years = sorted({int(y) for y in year[old]})
+        if not years:
+            continue
+        archived = read_archive(p for y in years for p in known[y])[sid]
+        again = old & keys.isin(set(key_texts(archived, EVENT_KEYS[sid]))).to_numpy()
+        if again.any():
+            rows = frame[again]
+            already.update(zip(rows["source_unit"], rows["quarter"], rows["source_file"],
+                               strict=True))  # fmt: skip
+            out[sid], gone[sid] = frame[~again].reset_index(drop=True), rows
+    return out, already, gone
+
+
 def write_archives(register: Path, pending: Pending, max_rows: int) -> list[Path]:
     """Write each year's leaving rows into new archive files (never over an existing one)."""
     known = archive_files(register)

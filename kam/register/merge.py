@@ -20,7 +20,7 @@ import pandas as pd
 
 from kam.errors import UsageError
 from kam.insight.build import facts_of, merge_insight
-from kam.register.archive import drop_archived, split
+from kam.register.archive import drop_archived, drop_refiled, keep_from, split
 from kam.register.assess import assess_register, register_as_of
 from kam.register.changes import quarter_changes
 from kam.register.columns import (
@@ -293,6 +293,13 @@ def _build(
             repeats.leave(sid, rows)
     if prev.path is not None:
         made.duplicates.update(drop_archived(prev.path, pending))
+        as_of = register_as_of(view)
+        if as_of is not None:
+            first_year = keep_from(as_of, rules).year
+            stores, again, gone = drop_refiled(prev.path, stores, prev.tables, first_year)
+            made.duplicates.update(again)
+            for sid, rows in gone.items():
+                repeats.leave(sid, rows)
     count_repeats(made, merged)
     refused = refused_rows(prev, intakes, replaced, names)
     sources = source_records(credit(prev.sources, repeats.credits), intakes, replaced, names, now)

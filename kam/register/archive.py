@@ -177,27 +177,31 @@ def drop_refiled(
     known = archive_files(register)
     out, already, gone = dict(stores), Counter[Origin](), {}
     for sid in EVENT_SOURCES:
-        frame = stores.get(sid)
-        if frame is None or frame.empty:
+        whole = stores.get(sid)
+        if whole is None or whole.empty or not known:
             continue
+        frame = whole[pinned(whole, sid).to_numpy(bool)]  # split() kept no other old rows
         year = event_years(frame, sid)
-        old = (year < first_year).to_numpy() & year.isin(list(known)).to_numpy()
+        old = (year < first_year) & year.isin(list(known))
         if not old.any():
             continue
+        frame, year = frame[old.to_numpy()], year[old]
         keys = pd.Series(key_texts(frame, EVENT_KEYS[sid]), index=frame.index)
         stored = before.get(sid)
-        if stored is not None and len(stored):
-            old &= ~keys.isin(set(key_texts(stored, EVENT_KEYS[sid]))).to_numpy()
-        years = sorted({int(y) for y in year[old]})
-        if not years:
+        if stored is not None and len(stored):  # its old rows are pinned ones too
+            stored = stored[pinned(stored, sid).to_numpy(bool)]
+            new_here = ~keys.isin(set(key_texts(stored, EVENT_KEYS[sid])))
+            frame, year, keys = frame[new_here], year[new_here], keys[new_here]
+        if frame.empty:
             continue
-        archived = read_archive(p for y in years for p in known[y])[sid]
-        again = old & keys.isin(set(key_texts(archived, EVENT_KEYS[sid]))).to_numpy()
+        archived = read_archive(p for y in sorted({int(y) for y in year}) for p in known[y])
+        again = keys.isin(set(key_texts(archived[sid], EVENT_KEYS[sid])))
         if again.any():
-            rows = frame[again]
+            rows = frame[again.to_numpy()]
             already.update(zip(rows["source_unit"], rows["quarter"], rows["source_file"],
                                strict=True))  # fmt: skip
-            out[sid], gone[sid] = frame[~again].reset_index(drop=True), rows
+            out[sid] = whole.drop(index=rows.index).reset_index(drop=True)
+            gone[sid] = rows
     return out, already, gone
 
 

@@ -190,6 +190,11 @@ def shared_counter() -> Any:
     return _CONTEXT.Value("i", 0)
 
 
+def shared_integers(count: int, value: int) -> Any:
+    """Integers (no lock of their own) the children of Isolated jobs made after it share."""
+    return _CONTEXT.Array("i", [value] * count, lock=False)
+
+
 def gather(jobs: list[Isolated]) -> Iterator[Any]:
     """Items of streaming jobs in the order they arrive, from whichever child is first.
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kam.errors import UnreadableFileError
-from kam.io.isolate import Isolated, gather, shared_counter
+from kam.io.isolate import Isolated, gather, shared_counter, shared_integers
 from kam.register.intake import UNREADABLE, FileOutcome, Intake, IntakeSettings
 
 JOB_TIME_FACTOR = 5
@@ -40,11 +40,19 @@ class FileQueue:
 
     count: int
     taken: Any  # a multiprocessing Value shared by the workers: the next index
+    holding: Any  # a shared array: the index each worker slot took last (-1: none yet)
 
-    def take(self) -> int | None:
+    @classmethod
+    def new(cls, count: int, slots: int) -> FileQueue:
+        return cls(count, shared_counter(), shared_integers(slots, -1))
+
+    def take(self, slot: int) -> int | None:
+        # Taken and recorded under one lock: a worker that dies at any moment after it
+        # leaves its file known to the merge, which rejects that file.
         with self.taken.get_lock():
             i = self.taken.value
             self.taken.value = i + 1
+            self.holding[slot] = i
         return i if i < self.count else None
 
 
@@ -59,24 +67,25 @@ class Workers:
         # Its readers inherit its address-space limit: twice the budget leaves them theirs.
         job_bytes = limits.memory_bytes * 2
         self._limits = dataclasses.replace(limits, timeout_s=job_s, memory_bytes=job_bytes)
-        self._queue = FileQueue(len(self._files), shared_counter())
+        slots = max(1, min(count, len(self._files)))
+        self._queue = FileQueue.new(len(self._files), slots)
         self._results: dict[int, tuple[str, Any]] = {}
         self._changed = threading.Condition()
         self._live: list[Isolated] = []
         self._threads: list[threading.Thread] = []
         self._stopped = False
-        for _ in range(max(1, min(count, len(self._files)))):
-            self._start()
+        for slot in range(slots):
+            self._start(slot)
 
     def in_order(self) -> Iterator[Intake]:
         """Each file's Intake in inbox order; what a file's intake raised is raised here."""
         for i in range(len(self._files)):
             with self._changed:
                 while i not in self._results:
-                    if not self._live and self._queue.taken.value > i:  # taken, never sent
+                    if not self._live and self._queue.taken.value > i:  # taken; its worker gone
                         self._results[i] = "intake", self._rejected(i, LOST)
                     elif not self._live:  # every worker died with files left: a new one
-                        self._start()
+                        self._start(0)
                     else:
                         self._changed.wait()
                 kind, value = self._results.pop(i)
@@ -93,30 +102,26 @@ class Workers:
         for thread in self._threads:
             thread.join()
 
-    def _start(self) -> None:
-        job = Isolated(_work, (self._files, self._queue, self._settings), self._limits,
-                       daemon=False)  # fmt: skip
+    def _start(self, slot: int) -> None:
+        args = (self._files, self._queue, slot, self._settings)
+        job = Isolated(_work, args, self._limits, daemon=False)
         self._live.append(job)
-        thread = threading.Thread(target=self._receive, args=(job,), name="kam-intake")
+        thread = threading.Thread(target=self._receive, args=(job, slot), name="kam-intake")
         self._threads.append(thread)
         thread.start()
 
-    def _receive(self, job: Isolated) -> None:
+    def _receive(self, job: Isolated, slot: int) -> None:
         """A worker's results as they come; when it dies, its file is rejected."""
-        current = None
         try:
             for i, kind, value in gather([job]):
                 with self._changed:
-                    if kind == "start":
-                        current = i
-                        continue
                     self._results[i] = kind, value
-                    current = None
                     self._changed.notify_all()
         except UnreadableFileError as exc:  # the worker itself died
             with self._changed:
-                if current is not None and not self._stopped:
-                    self._results[current] = "intake", self._rejected(current, exc.reason)
+                i = self._queue.holding[slot]
+                if 0 <= i < len(self._files) and i not in self._results and not self._stopped:
+                    self._results[i] = "intake", self._rejected(i, exc.reason)
         finally:
             job.cancel()
             with self._changed:
@@ -130,13 +135,14 @@ class Workers:
         return Intake(outcome).reject_whole(f"{UNREADABLE}{reason}", "unreadable")
 
 
-def _work(files: list[File], queue: FileQueue, settings: IntakeSettings) -> Iterator[Any]:
+def _work(
+    files: list[File], queue: FileQueue, slot: int, settings: IntakeSettings
+) -> Iterator[Any]:
     """Worker side: take files until none is left; (index, kind, value) for each."""
     from kam.register import reading  # its take_in, which tests replace before the fork
 
-    while (i := queue.take()) is not None:
+    while (i := queue.take(slot)) is not None:
         path, sha, name = files[i]
-        yield i, "start", None
         try:
             intake = reading.take_in(path, sha, settings, name)
         except Exception as exc:  # the merge raises it: its own handling (an OSError...)

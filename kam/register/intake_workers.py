@@ -69,7 +69,8 @@ class Workers:
         self._limits = dataclasses.replace(limits, timeout_s=job_s, memory_bytes=job_bytes)
         slots = max(1, min(count, len(self._files)))
         self._queue = FileQueue.new(len(self._files), slots)
-        self._results: dict[int, tuple[str, Any]] = {}
+        self._results: dict[int, tuple[str, Any]] = {}  # received, not yet handed over
+        self._received: set[int] = set()
         self._changed = threading.Condition()
         self._live: list[Isolated] = []
         self._threads: list[threading.Thread] = []
@@ -116,12 +117,14 @@ class Workers:
             for i, kind, value in gather([job]):
                 with self._changed:
                     self._results[i] = kind, value
+                    self._received.add(i)
                     self._changed.notify_all()
         except UnreadableFileError as exc:  # the worker itself died
             with self._changed:
                 i = self._queue.holding[slot]
-                if 0 <= i < len(self._files) and i not in self._results and not self._stopped:
+                if 0 <= i < len(self._files) and i not in self._received and not self._stopped:
                     self._results[i] = "intake", self._rejected(i, exc.reason)
+                    self._received.add(i)
         finally:
             job.cancel()
             with self._changed:

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -25,9 +25,6 @@ from kam.cli.zh import ChineseCommand, ChineseGroup, usage_error, use_chinese_pa
 from kam.errors import KamError, UsageError
 from kam.rules import Rules
 from kam.validate import ValidateSettings, validate_file
-
-if TYPE_CHECKING:
-    pass
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 

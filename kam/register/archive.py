@@ -36,6 +36,7 @@ from kam.register.state import (
     Origin,
     concat,
     key_texts,
+    origins,
 )
 from kam.risk_rules import BANKRUPTCY, YES, quarter_start
 from kam.rules import Rules
@@ -155,10 +156,8 @@ def drop_archived(register: Path, pending: Pending) -> Counter[Origin]:
         for sid, rows in list(frames.items()):
             # The closed year keeps the version it archived; an interrupted merge (archive
             # written, register not) never archives a row twice.
-            there = set(key_texts(archived[sid], EVENT_KEYS[sid]))
-            seen = pd.Series(key_texts(rows, EVENT_KEYS[sid]), index=rows.index).isin(there)
-            got = rows.loc[seen]
-            already.update(zip(got["source_unit"], got["quarter"], got["source_file"], strict=True))
+            seen = _held_in(rows, archived[sid], sid)
+            already.update(origins(rows.loc[seen]))
             frames[sid] = rows[~seen]
     return already
 
@@ -167,7 +166,8 @@ def drop_refiled(
     register: Path,
     stores: dict[str, pd.DataFrame],
     before: dict[str, pd.DataFrame],
-    first_year: int,
+    as_of: dt.date | None,
+    rules: Rules,
 ) -> tuple[dict[str, pd.DataFrame], Counter[Origin], dict[str, pd.DataFrame]]:
     """Events of an archived year that stay by a rule (an open maintenance entry), new to
     the register, whose key the year's archive already holds: a closed entry filed again as
@@ -176,9 +176,12 @@ def drop_refiled(
     out. Only the archive files of such rows' years are read (rarely any)."""
     known = archive_files(register)
     out, already, gone = dict(stores), Counter[Origin](), {}
+    if as_of is None or not known:
+        return out, already, gone
+    first_year = keep_from(as_of, rules).year
     for sid in EVENT_SOURCES:
         whole = stores.get(sid)
-        if whole is None or whole.empty or not known:
+        if whole is None or whole.empty:
             continue
         frame = whole[pinned(whole, sid).to_numpy(bool)]  # split() kept no other old rows
         year = event_years(frame, sid)
@@ -186,23 +189,25 @@ def drop_refiled(
         if not old.any():
             continue
         frame, year = frame[old.to_numpy()], year[old]
-        keys = pd.Series(key_texts(frame, EVENT_KEYS[sid]), index=frame.index)
         stored = before.get(sid)
         if stored is not None and len(stored):  # its old rows are pinned ones too
-            stored = stored[pinned(stored, sid).to_numpy(bool)]
-            new_here = ~keys.isin(set(key_texts(stored, EVENT_KEYS[sid])))
-            frame, year, keys = frame[new_here], year[new_here], keys[new_here]
+            new_here = ~_held_in(frame, stored[pinned(stored, sid).to_numpy(bool)], sid)
+            frame, year = frame[new_here.to_numpy()], year[new_here]
         if frame.empty:
             continue
         archived = read_archive(p for y in sorted({int(y) for y in year}) for p in known[y])
-        again = keys.isin(set(key_texts(archived[sid], EVENT_KEYS[sid])))
-        if again.any():
-            rows = frame[again.to_numpy()]
-            already.update(zip(rows["source_unit"], rows["quarter"], rows["source_file"],
-                               strict=True))  # fmt: skip
+        rows = frame[_held_in(frame, archived[sid], sid).to_numpy()]
+        if len(rows):
+            already.update(origins(rows))
             out[sid] = whole.drop(index=rows.index).reset_index(drop=True)
             gone[sid] = rows
     return out, already, gone
+
+
+def _held_in(rows: pd.DataFrame, other: pd.DataFrame, sid: str) -> pd.Series:
+    """Whether each row's event (EVENT_KEYS) is one `other` holds too."""
+    there = set(key_texts(other, EVENT_KEYS[sid]))
+    return pd.Series(key_texts(rows, EVENT_KEYS[sid]), index=rows.index).isin(there)
 
 
 def write_archives(register: Path, pending: Pending, max_rows: int) -> list[Path]:

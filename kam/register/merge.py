@@ -20,7 +20,7 @@ import pandas as pd
 
 from kam.errors import UsageError
 from kam.insight.build import facts_of, merge_insight
-from kam.register.archive import drop_archived, drop_refiled, keep_from, split
+from kam.register.archive import drop_archived, drop_refiled, split
 from kam.register.assess import assess_register, register_as_of
 from kam.register.changes import quarter_changes
 from kam.register.columns import (
@@ -286,20 +286,18 @@ def _build(
     own = resolve(stores["roster"])
     _count_losers(own.losers, merged)
     view = own.view.copy()
-    stores, pending = split(stores, register_as_of(view), rules)
+    as_of = register_as_of(view)
+    stores, pending = split(stores, as_of, rules)
     repeats = made.repeats or Repeats()
     for frames in pending.values():  # events leaving for the archive need no repeats
         for sid, rows in frames.items():
             repeats.leave(sid, rows)
     if prev.path is not None:
         made.duplicates.update(drop_archived(prev.path, pending))
-        as_of = register_as_of(view)
-        if as_of is not None:
-            first_year = keep_from(as_of, rules).year
-            stores, again, gone = drop_refiled(prev.path, stores, prev.tables, first_year)
-            made.duplicates.update(again)
-            for sid, rows in gone.items():
-                repeats.leave(sid, rows)
+        stores, again, gone = drop_refiled(prev.path, stores, prev.tables, as_of, rules)
+        made.duplicates.update(again)
+        for sid, rows in gone.items():
+            repeats.leave(sid, rows)
     count_repeats(made, merged)
     refused = refused_rows(prev, intakes, replaced, names)
     sources = source_records(credit(prev.sources, repeats.credits), intakes, replaced, names, now)
@@ -316,7 +314,7 @@ def _build(
         submissions=submissions(sources, branches),
         changes=with_removed(quarter_changes(prev.view, view), made, view),
         sources=sources,
-        as_of=register_as_of(view),
+        as_of=as_of,
         risk_rules=rules.risk,
         pending=pending,
         replaced=made.slots,

@@ -59,6 +59,11 @@ def origin(o: FileOutcome) -> Origin:
     return (o.branch, o.quarter, o.file)
 
 
+def origins(rows: pd.DataFrame) -> list[Origin]:
+    """Each stored row's origin, from its 来源单位, 报送季度 and 来源文件."""
+    return list(zip(rows["source_unit"], rows["quarter"], rows["source_file"], strict=True))
+
+
 @dataclass
 class Assembly:
     """The assembled stores, what they dropped, and the per-file duplicate counts."""
@@ -167,7 +172,7 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
     n_old = len(old)
     key = key_texts(table, keys)
     whole = key_texts(table, values)
-    came = list(zip(table["source_unit"], table["quarter"], table["source_file"], strict=True))
+    came = origins(table)
     own = table[values].to_numpy(object)  # an event's own values, by row (no .loc per row)
     reps = out.repeats
     assert reps is not None  # set by assemble()

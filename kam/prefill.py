@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing as mp
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 from kam.errors import UsageError
 from kam.forms import CARDS, CONTRACTS, INFO, MAINTENANCE, PAY_STATUS, ROSTER, YES_NO, Form
 from kam.fs import cause_zh
+from kam.io.isolate import FORKS
 from kam.prefill_record import PrefillRecord, row_key
 from kam.register.columns import CONFLICTS, REG_BY_SOURCE, REG_ROSTER
 from kam.register.previous import _typed, register_sheets
@@ -128,7 +128,7 @@ def prefill(settings: PrefillSettings) -> list[BranchPrefill]:
         return pool.starmap(_write_installed, tasks, chunksize=1)
 
 
-_FORK = mp.get_context("fork") if sys.platform.startswith("linux") else None
+_FORK = mp.get_context("fork") if FORKS else None
 _INSTALLED: list[_Job] = []  # the job of a forked worker (set by its initializer)
 
 

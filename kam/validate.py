@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -18,6 +17,7 @@ from kam.checks import CheckContext
 from kam.errors import UnreadableFileError
 from kam.findings import Finding, Report
 from kam.io.files import ReadLimits
+from kam.io.isolate import FORKS
 from kam.io.raw import RawBook
 from kam.reader import read_book, read_file
 from kam.rules import Rules, load_rules
@@ -31,7 +31,7 @@ HELPER_CHECKS: tuple[Check, ...] = (
     unknown_customer.check,
     uscc.check,
 )
-_FORK = mp.get_context("fork") if sys.platform.startswith("linux") else None
+_FORK = mp.get_context("fork") if FORKS else None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 _OOM_MARKERS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memory", b"bad_alloc")
 
 # fork is cheap and needs no pickling of the function; elsewhere fork is unsafe or missing.
-_CONTEXT = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+FORKS = sys.platform.startswith("linux")
+_CONTEXT = mp.get_context("fork" if FORKS else "spawn")
 _STARTING = threading.Lock()
 
 
@@ -259,7 +260,7 @@ def _child_main(
 def _die_with_parent() -> None:
     """Linux: the kernel kills this child when the merge dies (kill -9 included), so no
     orphan keeps reading, or keeps the register's lock file open, after it."""
-    if not sys.platform.startswith("linux"):
+    if not FORKS:  # (PR_SET_PDEATHSIG is Linux's; spawned children are not ours to reap)
         return
     try:
         import ctypes

@@ -11,17 +11,17 @@ another; the files are the same either way.
 from __future__ import annotations
 
 import multiprocessing as mp
-import sys
 from collections import Counter
 from typing import Any
 
+from kam.io.isolate import FORKS
 from kam.register.fingerprints import SheetPrints
 from kam.register.sheet_rows import Job, RowWriter, SheetRows
 
 PARALLEL_FROM = 50_000
 """Rows in all from which two processes write (below it, forking costs more than it saves)."""
 
-_FORK = mp.get_context("fork") if sys.platform.startswith("linux") else None
+_FORK = mp.get_context("fork") if FORKS else None
 _INSTALLED: list[tuple[RowWriter, list[Job]]] = []  # a forked worker's jobs (its initializer)
 
 Done = tuple[SheetRows, list[str], Counter[str], dict[str, str]]

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import sys
 from collections.abc import Container, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from kam.io.isolate import FORKS
 from kam.register.intake import Intake, IntakeSettings, take_in
 from kam.register.intake_workers import Workers
 
-APART = sys.platform.startswith("linux")  # files taken in by forked worker processes
+APART = FORKS  # files taken in by forked worker processes
 
 
 def fresh_files(

@@ -83,7 +83,9 @@ class Workers:
         for i in range(len(self._files)):
             with self._changed:
                 while i not in self._results:
-                    if not self._live and self._queue.taken.value > i:  # taken; its worker gone
+                    if not self._live and self._queue.taken.value > i:
+                        # Taken, and its worker gone unrecorded: not expected (a death is
+                        # recorded by its slot), but new workers would find nothing to take.
                         self._results[i] = "intake", self._rejected(i, LOST)
                     elif not self._live:  # every worker died with files left: a new one
                         self._start(0)

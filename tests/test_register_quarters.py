@@ -12,6 +12,7 @@ from builders import card_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_merge import customer, deal, info, sheet_rows, submit
+from test_register_cache import assert_cache_matches_book
 
 from kam.errors import UsageError
 from kam.forms import CARDS, CONTRACTS, MAINTENANCE, RECEPTION, RISK
@@ -399,6 +400,7 @@ def test_sequences_of_quarters_keep_latest_state_and_every_event_once(
             for sheet in (REG_ROSTER.sheet, CARDS.sheet, CONTRACTS.sheet):
                 assert codes_of(reg, sheet, u) == sorted(want), (sheet, u)
         assert _all_events(reg) == sorted(sent)
+        assert_cache_matches_book(reg)  # what the next merge reads is what the book holds
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from builders import card_row
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from test_merge import CODES, customer, deal, info, sheet_rows, submit
+from test_register_cache import assert_cache_matches_book
 
 from kam.forms import CARDS, CONTRACTS
 from kam.register import MergeSettings, merge
@@ -146,6 +147,7 @@ def test_merge_sequences_hold_the_newest_file_and_reconcile(
         assert sum(int(s["合并"]) for s in alive) == sum(held.values())
         if set(holder.values()) <= in_inbox:
             assert t["merged"] == sum(held.values())
+        assert_cache_matches_book(register)  # what the next merge reads is the book's
 
 
 def _variant(pool: dict[Variant, Path], path: Path) -> Variant:

@@ -4,7 +4,7 @@ HQ unpacks mail attachments into subfolders, so the inbox is read recursively an
 named by its path relative to the inbox (`华东/华东分公司_2026Q3.xlsx`) in every report.
 Skipped, and listed as skipped: Excel's owner files (`~$…` under 1 KiB: the lock Excel
 keeps while a book is open), hidden files and folders (`.…`), and the register itself with
-its history and lock when they lie inside the inbox. A `~$` file of real size is read: it
+its history, lock and cache when they lie inside the inbox. A `~$` file of real size is read: it
 is not an owner file, whatever its name.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 
 from kam.errors import UsageError
 from kam.register.safety import HISTORY_DIR, lock_path
+from kam.register.store import cache_path
 
 OWNER_PREFIX = "~$"
 OWNER_MAX_BYTES = 1024
@@ -54,7 +55,7 @@ def scan_inbox(inbox: Path, register: Path | None = None) -> Inbox:
 
 
 def _register_paths(register: Path | None) -> tuple[Path, ...]:
-    """The register, its lock files and its history folder (skipped inside the inbox)."""
+    """The register, its lock files, cache and history folder (skipped inside the inbox)."""
     if register is None:
         return ()
     reg = register.resolve()
@@ -62,6 +63,7 @@ def _register_paths(register: Path | None) -> tuple[Path, ...]:
         reg,
         lock_path(reg),
         lock_path(reg).with_name(reg.name + ".lock.json"),
+        cache_path(reg),
         reg.parent / HISTORY_DIR,
     )
 

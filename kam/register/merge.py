@@ -20,6 +20,7 @@ import pandas as pd
 
 from kam.errors import UsageError
 from kam.insight.build import facts_of, merge_insight
+from kam.register import store
 from kam.register.archive import drop_archived, drop_refiled, split
 from kam.register.assess import assess_register, register_as_of
 from kam.register.changes import quarter_changes
@@ -190,6 +191,7 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         report(Step(f"写入 {register.name}", len(files), len(files)))
         settle(register, data, settings.limits)
         write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
+        store.keep(register, data.cache)
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
         result.notices_due = data.insight.notices_due if data.insight else 0
         result.edits = judged_edits(register, prev, data, _replaced(intakes))

@@ -24,6 +24,7 @@ from kam.forms import Form
 from kam.fs import cause_zh
 from kam.insight.trends import HISTORY
 from kam.reader import norm_name
+from kam.register import store
 from kam.register.columns import (
     CONFLICTS,
     HQ_FIELDS,
@@ -37,7 +38,7 @@ from kam.register.columnwise import as_grid, per_distinct
 from kam.register.edits import EditScan, scan_sheet
 from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
 from kam.register.repeats import REPEATS
-from kam.register.seal import intact
+from kam.register.seal import sealed_cache
 
 YES = "是"
 
@@ -66,11 +67,25 @@ def read_previous(path: Path) -> Previous:
     """The current register's content, or an empty Previous when there is none yet."""
     if not path.exists():
         return Previous(path=path)
-    sealed = intact(path)
-    # A sealed register needs no scan: only the sheets its content is built from are read.
-    names = _CONTENT_SHEETS if sealed else None
-    prev = previous_from_sheets(register_sheets(path, names), sealed=sealed)
+    cache = sealed_cache(path)
+    prev = _from_cache(path, cache) if cache else None
+    if prev is None:
+        # A sealed register needs no scan: only the sheets its content is built from are read.
+        names = _CONTENT_SHEETS if cache is not None else None
+        prev = previous_from_sheets(register_sheets(path, names), sealed=cache is not None)
     prev.path = path
+    return prev
+
+
+def _from_cache(path: Path, digest: str) -> Previous | None:
+    """The content of a sealed register from its cache (kam.register.store), if it has one."""
+    data = store.load(path, digest)
+    frames = store.decode(data) if data is not None else None
+    if frames is None:
+        return None
+    prev = previous_from_frames(frames)
+    rows = frames[FINGERPRINT_SHEET].itertuples(index=False, name=None)
+    prev.edits = EditScan(known=Fingerprints.from_rows(rows) is not None)
     return prev
 
 
@@ -111,8 +126,17 @@ def register_sheets(path: Path, names: Iterable[str] | None = None) -> dict[str,
 def previous_from_sheets(sheets: dict[str, list[list[Any]]], sealed: bool = False) -> Previous:
     """A register's content from its sheets' cell grids (a file, or a book open in Excel);
     `sealed`: its worksheets are unchanged since kam wrote them (kam.register.seal)."""
+    prev = previous_from_frames(
+        {form.sheet: _typed(sheets.get(form.sheet), form) for form in _TYPED_FORMS}
+    )
+    prev.edits = scan_edits(sheets, sealed)
+    return prev
+
+
+def previous_from_frames(frames: dict[str, pd.DataFrame]) -> Previous:
+    """A register's content from its sheets typed by their forms (edits not looked for)."""
     prev = Previous()
-    view = _typed(sheets.get(REG_ROSTER.sheet), REG_ROSTER)
+    view = frames[REG_ROSTER.sheet]
     prev.view = view
     prev.hq = {
         k: {f.id: view.at[i, f.id] for f in HQ_FIELDS}
@@ -121,7 +145,7 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]], sealed: bool = Fals
     }
     roster_cols = [f.id for f in REG_BY_SOURCE["roster"].fields if f.id in _CLAIM_IDS]
     claims = [view[roster_cols]] if len(view) else []
-    conflicts = _typed(sheets.get(CONFLICTS.sheet), CONFLICTS)
+    conflicts = frames[CONFLICTS.sheet]
     if len(conflicts):
         losers = conflicts[conflicts["adopted"] != YES]
         claims.append(losers.reindex(columns=roster_cols))
@@ -130,13 +154,12 @@ def previous_from_sheets(sheets: dict[str, list[list[Any]]], sealed: bool = Fals
     )
     for source_id, form in REG_BY_SOURCE.items():
         if source_id != "roster":
-            prev.tables[source_id] = _typed(sheets.get(form.sheet), form)
-    prev.refused = _typed(sheets.get(REJECTED.sheet), REJECTED)
-    prev.sources = _typed(sheets.get(SOURCES.sheet), SOURCES)
-    prev.submissions = _typed(sheets.get(SUBMISSIONS.sheet), SUBMISSIONS)
-    prev.edits = scan_edits(sheets, sealed)
-    prev.history = _typed(sheets.get(HISTORY.sheet), HISTORY)
-    prev.repeats = _typed(sheets.get(REPEATS.sheet), REPEATS)
+            prev.tables[source_id] = frames[form.sheet]
+    prev.refused = frames[REJECTED.sheet]
+    prev.sources = frames[SOURCES.sheet]
+    prev.submissions = frames[SUBMISSIONS.sheet]
+    prev.history = frames[HISTORY.sheet]
+    prev.repeats = frames[REPEATS.sheet]
     return prev
 
 
@@ -157,13 +180,10 @@ def scan_edits(sheets: dict[str, list[list[Any]]], sealed: bool = False) -> Edit
     return scan
 
 
-_CONTENT_SHEETS = frozenset(
-    {REG_ROSTER.sheet, CONFLICTS.sheet, REJECTED.sheet, SOURCES.sheet, SUBMISSIONS.sheet}
-    | {form.sheet for form in REG_BY_SOURCE.values()}
-    | {HISTORY.sheet, FINGERPRINT_SHEET, REPEATS.sheet}
-)
+_CONTENT_SHEETS = frozenset(form.sheet for form in store.FORMS)
 """The sheets previous_from_sheets() reads besides the scanned ones (风险清单, 季度变更 and the
 report sheets are rebuilt by every merge)."""
+_TYPED_FORMS = tuple(form for form in store.FORMS if form.sheet != FINGERPRINT_SHEET)
 
 _CLAIM_IDS = frozenset(
     {f.id for f in REG_ROSTER.fields}

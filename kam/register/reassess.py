@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from kam.errors import UsageError
+from kam.register import store
 from kam.register.archive import with_archive
 from kam.register.assess import register_as_of, register_risk_input
 from kam.register.edits import EditReport
@@ -91,4 +92,5 @@ def apply_risk(register: Path, rules: Rules) -> EditReport:
         settle(register, data, SheetLimits())
         keep = rules.merge.keep_history
         write_atomically(register, lambda tmp: write_register(tmp, data), keep)
+        store.keep(register, data.cache)
         return judged_edits(register, prev, data, set())

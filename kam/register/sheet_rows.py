@@ -116,6 +116,7 @@ class RowWriter:
     notes: list[str]
     sheets: list[SheetRows] = field(default_factory=list)
     pending: list[Job] | None = None  # a list: sheets are put off (parallel_rows writes them)
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # each sheet's, as written
 
     def add(
         self,
@@ -125,6 +126,7 @@ class RowWriter:
         prints: tuple[SheetPrints, Spec, Sequence[str]] | None = None,
     ) -> None:
         """Write frame's rows (row 2 on, columns A on) for worksheet number `index` (0-based)."""
+        self.frames[sheet] = frame
         if self.pending is not None:
             self.pending.append(Job(sheet, index, frame, prints))
             return
@@ -286,7 +288,7 @@ DEFLATE_LEVEL = 1
 than the default 6, for a file about a fifth larger."""
 
 
-def splice(path: Path, sheets: list[SheetRows]) -> None:
+def splice(path: Path, sheets: list[SheetRows], cache: str | None = None) -> None:
     """Put each sheet's row XML into the saved workbook at `path` (a new file, then replace).
 
     The row files stay: the caller made them and removes them. The temporary copy goes
@@ -305,8 +307,8 @@ def splice(path: Path, sheets: list[SheetRows]) -> None:
                 rows = by_part.get(item.filename)
                 if rows is None:
                     data = zin.read(item.filename)
-                    if item.filename == CUSTOM_PART:
-                        data = stamped(data, sealed)  # (xlsxwriter writes it after the sheets)
+                    if item.filename == CUSTOM_PART:  # (xlsxwriter writes it after the sheets)
+                        data = stamped(data, sealed, cache)
                     zout.writestr(item, data)
                     add(sealed, zout.filelist[-1])
                     continue

@@ -51,10 +51,11 @@ from kam.register.fingerprints import (
 )
 from kam.register.parallel_rows import write_pending
 from kam.register.repeats import REPEATS
-from kam.register.seal import PLACEHOLDER
+from kam.register.seal import CACHE_PLACEHOLDER, CACHE_PROPERTY, PLACEHOLDER
 from kam.register.seal import PROPERTY as SEAL_PROPERTY
 from kam.register.sheet_rows import RowWriter, Styles, fit_text, splice
 from kam.register.sheet_style import cell_highlights, print_setup, risk_highlight
+from kam.register.store import cached
 from kam.register.summary_sheet import write_summary
 from kam.rules import RiskRules
 
@@ -92,6 +93,7 @@ class RegisterData:
     replaced: set[tuple[Any, Any]] = field(default_factory=set)  # (unit, quarter) rows replaced
     insight: Insight | None = None  # 考核 / 风险敞口 / 趋势 (kam.insight), None when blank
     repeats: pd.DataFrame | None = None  # _kam_repeats (kam.register.repeats)
+    cache: bytes | None = None  # the register's cache (kam.register.store), by the writer
 
     @classmethod
     def empty(cls) -> RegisterData:
@@ -171,6 +173,7 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
     wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "tmpdir": str(Path(path).parent)})
     wb.set_properties({"title": REG_ROSTER.sheet, "author": "KAM"})
     wb.set_custom_property(SEAL_PROPERTY, PLACEHOLDER.decode())  # sealed by splice()
+    wb.set_custom_property(CACHE_PROPERTY, CACHE_PLACEHOLDER.decode())
     cells = _Cells(wb, data.notes)
     # xlsxwriter's own index for each date style: the spliced rows refer to them.
     styles = Styles(
@@ -198,7 +201,8 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
         repeats = data.repeats if data.repeats is not None else pd.DataFrame()
         _table(wb, rows, cells, REPEATS, repeats).very_hidden()
         close(wb)
-        splice(Path(path), rows.sheets)
+        data.cache, digest = cached(rows.frames)
+        splice(Path(path), rows.sheets, digest)
     finally:
         for sheet in rows.sheets:
             sheet.file.unlink(missing_ok=True)

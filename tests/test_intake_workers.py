@@ -7,6 +7,7 @@ import importlib
 import multiprocessing as mp
 import os
 import signal
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,9 @@ def test_a_dead_worker_rejects_its_file_and_the_others_are_read(
             assert got.to_json() == want.to_json()
 
 
-def _merge_stalled(settings: MergeSettings, started: Any) -> None:
+def _merge_stalled(settings: MergeSettings, started: Any, temp: str | None = None) -> None:
+    if temp is not None:  # this merge's (and its children's) temporary files go there
+        tempfile.tempdir = temp
     reading = importlib.import_module("kam.register.reading")
 
     def stall(path: Path, sha: str, s: Any, name: str) -> Any:
@@ -92,11 +95,13 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_a_killed_merge_leaves_no_worker_and_no_lock(tmp_path: Path) -> None:
+def test_a_killed_merge_leaves_no_worker_no_lock_and_no_temporary_file(tmp_path: Path) -> None:
     settings = MergeSettings(tmp_path / "reg" / "名录.xlsx", inbox_of(tmp_path / "in"),
                              today=TODAY)  # fmt: skip
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     started = FORK.Event()
-    child = FORK.Process(target=_merge_stalled, args=(settings, started))
+    child = FORK.Process(target=_merge_stalled, args=(settings, started, str(temp)))
     child.start()
     try:
         assert started.wait(60)
@@ -111,3 +116,4 @@ def test_a_killed_merge_leaves_no_worker_and_no_lock(tmp_path: Path) -> None:
     assert not any(_alive(p) for p in below)
     with register_lock(settings.register):  # taken at once: no orphan holds it
         pass
+    assert list(temp.iterdir()) == []  # the readers' crash logs have no names to leave

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kam.errors import UnreadableFileError
 
@@ -89,8 +89,18 @@ class Isolated:
         self.file = file
         self._timeout = limits.timeout_s
         # The child's stderr goes to a file: a native crash prints there, not at the user.
-        handle, self._log = tempfile.mkstemp(prefix="kam-read-", suffix=".log")
-        os.close(handle)
+        # A forked child inherits the descriptor of a file without a name, so nothing is
+        # left in the temp folder even when the merge is killed; a spawned child opens a
+        # named one.
+        self._log_file: IO[bytes] | None = None
+        self._log = ""
+        if FORKS:
+            self._log_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by cancel())
+            log: str | int = self._log_file.fileno()
+        else:
+            handle, self._log = tempfile.mkstemp(prefix="kam-read-", suffix=".log")
+            os.close(handle)
+            log = self._log
         self._closed = False
         # One child made at a time (files are read two at a time, from two threads): a child
         # forked while another's pipes are being set up would hold their ends open.
@@ -98,7 +108,7 @@ class Isolated:
             self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
             self._proc = _CONTEXT.Process(
                 target=_child_main,
-                args=(child_conn, func, args, limits, self._log),
+                args=(child_conn, func, args, limits, log),
                 daemon=daemon,
             )
             self._deadline = time.monotonic() + limits.timeout_s
@@ -107,7 +117,7 @@ class Isolated:
             except BaseException:
                 child_conn.close()
                 self._conn.close()
-                os.unlink(self._log)
+                self._drop_log()
                 raise
             # Close our copy of the write end so a dead child reads as EOF, not as a hang.
             child_conn.close()
@@ -127,8 +137,14 @@ class Isolated:
         self._reap()
         self._proc.close()
         self._conn.close()
+        self._drop_log()
+
+    def _drop_log(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
         with contextlib.suppress(OSError):
-            os.unlink(self._log)
+            if self._log:
+                os.unlink(self._log)
 
     def _message(self) -> tuple[Any, ...]:
         """The child's next message; waits until the deadline, raises if it died or hung."""
@@ -174,11 +190,13 @@ class Isolated:
     def _out_of_memory(self) -> bool:
         """Whether the child's last words were a failed allocation (Rust aborts on those)."""
         try:
-            with open(self._log, "rb") as fh:
+            with contextlib.ExitStack() as stack:
+                fh = self._log_file or stack.enter_context(open(self._log, "rb"))
+                fh.seek(0)
                 words = fh.read(4096)  # Rust prints its message first, then a backtrace
                 fh.seek(max(fh.tell(), os.fstat(fh.fileno()).st_size - 4096))
                 words += fh.read()
-        except OSError:
+        except (OSError, ValueError):  # (ValueError: already closed)
             return False
         return any(marker in words for marker in _OOM_MARKERS)
 
@@ -229,13 +247,16 @@ def _child_main(
     func: Callable[..., Any],
     args: tuple[Any, ...],
     limits: ReadLimits,
-    log: str,
+    log: str | int,
 ) -> None:
     """Child side: set limits, call, send back one tagged message per item, then "done"."""
     _die_with_parent()
-    handle = os.open(log, os.O_WRONLY | os.O_TRUNC)
-    os.dup2(handle, 2)
-    os.close(handle)
+    if isinstance(log, int):  # the parent's nameless file, inherited
+        os.dup2(log, 2)
+    else:
+        handle = os.open(log, os.O_WRONLY | os.O_TRUNC)
+        os.dup2(handle, 2)
+        os.close(handle)
     if faulthandler.is_enabled():  # inherited (pytest, -X faulthandler): dump to the log too
         faulthandler.enable(file=2)
     _set_limits(limits.timeout_s, limits.memory_bytes)

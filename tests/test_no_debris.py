@@ -28,7 +28,7 @@ from test_merge import branch_file
 from test_register_quarters import CODES as QCODES
 from test_register_quarters import _events_2024, quarter_file, visit
 from test_register_safety import CODES, TODAY
-from test_shared_server import ROOT, kam, listing, tmpfs, umask
+from test_shared_server import CACHE, ROOT, kam, listing, tmpfs, umask
 
 from kam.errors import UsageError
 from kam.prefill import PrefillSettings, prefill
@@ -78,7 +78,7 @@ def test_template_and_prefill_fail_midway_and_leave_nothing(
         monkeypatch.setattr("kam.template.os.replace", _raise(Boom("replace")))
         write_template(out)
     assert listing(out) == {"earlier.xlsx"}
-    assert listing(register.parent) == {NAME}
+    assert listing(register.parent) == {NAME, CACHE}
 
 
 def _raise(exc: BaseException) -> Callable[..., Any]:
@@ -102,14 +102,14 @@ def test_archive_that_fails_midway_leaves_the_old_register_alone(
     settings = MergeSettings(register=reg, inbox=tmp_path / "q2", today=dt.date(2026, 12, 20))
     with pytest.raises(Boom):
         merge(settings)
-    assert reg.read_bytes() == before and listing(reg.parent) == names == {NAME}
+    assert reg.read_bytes() == before and listing(reg.parent) == names == {NAME, CACHE}
     monkeypatch.undo()
     reg.chmod(0o640)
     with umask(0o022):
         assert merge(settings).written  # the archive is written now, with the register's mode
     (year,) = archive_files(reg)[2024]
     assert stat.S_IMODE(year.stat().st_mode) == 0o640
-    assert listing(reg.parent) == {NAME, "history", year.name}
+    assert listing(reg.parent) == {NAME, CACHE, "history", year.name}
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_merge_that_fails_midway_leaves_the_old_register_and_history(
     with pytest.raises((Boom, OSError)):
         merge(dataclasses.replace(settings, inbox=tmp_path / "in3"))
     assert register.read_bytes() == before
-    assert listing(register.parent) == {NAME, "history"}
+    assert listing(register.parent) == {NAME, CACHE, "history"}  # the old register's cache
     # A history copy made before the replace failed is a whole copy of the old register.
     for name in listing(register.parent / "history") - history:
         assert (register.parent / "history" / name).read_bytes() == before
@@ -226,7 +226,7 @@ def test_kill_at_random_moments_of_the_write_phase_then_the_next_merge_sweeps(
             os.kill(child.pid or 0, signal.SIGKILL)
         child.join()
         files = listing(register.parent)
-        debris = files - {NAME, "history"} - set(archive_names(register))
+        debris = files - {NAME, CACHE, "history"} - set(archive_names(register))
         assert all(n.startswith((".kam-tmp.", f"{NAME}.lock")) for n in debris), debris
         swept = {n for n in debris if n.startswith(".kam-tmp.")}
         caught += bool(swept)
@@ -247,7 +247,7 @@ def test_kill_at_random_moments_of_the_write_phase_then_the_next_merge_sweeps(
             assert all(name in text for name in swept)
         else:
             assert merge(settings).swept == []
-        assert listing(register.parent) == {NAME, "history", *archive_names(register)}
+        assert listing(register.parent) == {NAME, CACHE, "history", *archive_names(register)}
         assert not list((register.parent / "history").glob(".*"))
     assert caught >= rounds // 2  # most kills landed inside the write phase
 

@@ -105,7 +105,7 @@ def test_a_failing_read_ends_the_merge_and_leaves_the_register(
     with pytest.raises(PermissionError):
         merge(settings)
     assert settings.register.read_bytes() == before
-    assert {p.name for p in settings.register.parent.iterdir()} == {"名录.xlsx"}
+    assert {p.name for p in settings.register.parent.iterdir()} == {"名录.xlsx", "名录.xlsx.cache"}
     assert inbox.is_dir()
 
 

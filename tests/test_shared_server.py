@@ -34,6 +34,7 @@ needs_root = pytest.mark.skipif(
     not ROOT or shutil.which("setpriv") is None, reason="needs root and setpriv (util-linux)"
 )
 NAME = "集团大客户名录.xlsx"
+CACHE = NAME + ".cache"  # the register's cache (kam.register.store), written with it
 NOBODY = [
     "setpriv",
     "--reuid=nobody",
@@ -148,7 +149,7 @@ def test_read_only_history(shared: Path) -> None:
     done = merge_cli(register, inbox)
     assert_cannot_run(done, "history", "没有权限")
     assert register.read_bytes() == before
-    assert listing(register.parent) == {NAME, "history"}
+    assert listing(register.parent) == {NAME, CACHE, "history"}
     assert listing(register.parent / "history") == set()
 
 
@@ -160,7 +161,7 @@ def test_stale_lock_file_of_another_account_is_taken_over(shared: Path) -> None:
     lock.touch(mode=0o600)  # root's, unreadable to nobody, held by no one
     done = merge_cli(register, inbox)
     assert done.returncode == 0, done.stderr
-    assert listing(register.parent) == {NAME, "history"}  # the lock file is gone too
+    assert listing(register.parent) == {NAME, CACHE, "history"}  # the lock file is gone too
 
 
 def _hold(register: str, ready: mp.synchronize.Event) -> None:  # type: ignore[name-defined]
@@ -287,7 +288,9 @@ def test_register_keeps_mode_and_group_history_too(tmp_path: Path) -> None:
     assert result.written and mode(register) == 0o664 and register.stat().st_gid == group
     (copy,) = (register.parent / "history").iterdir()
     assert mode(copy) == 0o664
-    assert listing(register.parent) == {NAME, "history"}  # lock and sidecar removed
+    cache = register.parent / CACHE  # the register's cache is as private as the register
+    assert mode(cache) == 0o664 and cache.stat().st_gid == group
+    assert listing(register.parent) == {NAME, CACHE, "history"}  # lock and sidecar removed
 
 
 @pytest.mark.parametrize("mask", [0o002, 0o027])
@@ -297,8 +300,8 @@ def test_first_register_follows_umask(tmp_path: Path, mask: int) -> None:
     register = tmp_path / "reg" / NAME
     with umask(mask):
         merge(MergeSettings(register=register, inbox=inbox, today=TODAY))
-    assert mode(register) == 0o666 & ~mask
-    assert listing(register.parent) == {NAME}
+    assert mode(register) == mode(register.parent / CACHE) == 0o666 & ~mask
+    assert listing(register.parent) == {NAME, CACHE}
 
 
 def test_risk_apply_keeps_mode(tmp_path: Path) -> None:
@@ -308,7 +311,8 @@ def test_risk_apply_keeps_mode(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert mode(register) == 0o640
     assert mode(next((register.parent / "history").iterdir())) == 0o640
-    assert listing(register.parent) == {NAME, "history"}
+    assert mode(register.parent / CACHE) == 0o640  # rewritten with the register
+    assert listing(register.parent) == {NAME, CACHE, "history"}
 
 
 def test_annotate_and_template_follow_umask(tmp_path: Path) -> None:
@@ -337,7 +341,7 @@ def test_inbox_file_this_account_may_not_read(shared: Path) -> None:
     before = register.read_bytes()
     done = merge_cli(register, inbox)
     assert_cannot_run(done, str(secret), "没有权限")
-    assert register.read_bytes() == before and listing(register.parent) == {NAME}
+    assert register.read_bytes() == before and listing(register.parent) == {NAME, CACHE}
     checked = kam("validate", str(secret), user=True)
     text = " ".join((checked.stdout + checked.stderr).split())
     assert checked.returncode == 2 and "当前账户没有权限读取" in text, text

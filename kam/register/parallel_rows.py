@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from kam.io.isolate import FORKS
@@ -27,16 +28,22 @@ _INSTALLED: list[tuple[RowWriter, list[Job]]] = []  # a forked worker's jobs (it
 Done = tuple[SheetRows, list[str], Counter[str], dict[str, str]]
 
 
-def write_pending(rows: RowWriter) -> None:
-    """Write the row files of every sheet `rows` has put off, then write as it goes again."""
+def write_pending(rows: RowWriter, meanwhile: Callable[[], None] | None = None) -> None:
+    """Write the row files of every sheet `rows` has put off, then write as it goes again;
+    `meanwhile` runs here while the processes write (a core is free at the end of theirs)."""
     jobs, rows.pending = rows.pending or [], None
     if _FORK is None or len(jobs) < 2 or sum(len(j.frame) for j in jobs) < PARALLEL_FROM:
         for job in jobs:
             rows.add(job.sheet, job.index, job.frame, job.prints)
+        if meanwhile is not None:
+            meanwhile()
         return
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].frame))
     with _FORK.Pool(2, initializer=_install, initargs=(rows, jobs)) as pool:
-        done = dict(pool.imap_unordered(_write, order))
+        written = pool.imap_unordered(_write, order)
+        if meanwhile is not None:
+            meanwhile()
+        done = dict(written)
     for i, job in enumerate(jobs):  # in the order the sheets were added, as one process would
         sheet, notes, prints, computed = done[i]
         rows.sheets.append(sheet)

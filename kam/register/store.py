@@ -73,13 +73,23 @@ def cache_path(register: Path) -> Path:
     return register.with_name(register.name + SUFFIX)
 
 
-def cached(frames: dict[str, pd.DataFrame]) -> tuple[bytes | None, str | None]:
-    """The cache of a register written from `frames` (by sheet) and its digest; (None, None)
-    when a value's read-back is not modelled (that register is read back the long way)."""
+def cached(
+    frames: dict[str, pd.DataFrame], early: dict[str, list[list[Any]]] | None = None
+) -> tuple[bytes | None, str | None]:
+    """The cache of a register written from `frames` (by sheet) and its digest, using the
+    sheets `early` already has; (None, None) when a value's read-back is not modelled
+    (that register is read back the long way)."""
+    done = early or {}
     try:
-        data = encode(frames, FORMS)
+        sheets = {
+            form.sheet: done[form.sheet]
+            if form.sheet in done
+            else sheet_values(frames.get(form.sheet), form)
+            for form in FORMS
+        }
     except Unsafe:
         return None, None
+    data = pack(sheets, FORMS)
     return data, digest(data)
 
 
@@ -118,22 +128,37 @@ def as_read(value: object) -> object:
 
 def encode(frames: dict[str, pd.DataFrame], forms: tuple[Form, ...]) -> bytes:
     """The cache's bytes for the written frames of `forms` (raises Unsafe)."""
-    sheets: dict[str, list[list[Any]]] = {}
-    for form in forms:
-        frame = frames.get(form.sheet)
-        ids = [f.id for f in form.fields]
-        if frame is None or frame.empty:
-            sheets[form.sheet] = [[] for _ in ids]
-            continue
-        columns = [
-            _column(frame[fid].to_numpy(dtype=object))
-            if fid in frame
-            else np.full(len(frame), None, dtype=object)
-            for fid in ids
-        ]
-        # A row with nothing in it reads back as no row at all.
-        kept = np.logical_or.reduce([c != None for c in columns])  # noqa: E711 (element-wise)
-        sheets[form.sheet] = [c[kept].tolist() for c in columns]
+    return pack({form.sheet: sheet_values(frames.get(form.sheet), form) for form in forms}, forms)
+
+
+def sheet_values(frame: pd.DataFrame | None, form: Form) -> list[list[Any]]:
+    """One written sheet's columns as they read back (raises Unsafe)."""
+    ids = [f.id for f in form.fields]
+    if frame is None or frame.empty:
+        return [[] for _ in ids]
+    columns = [
+        _column(frame[fid].to_numpy(dtype=object))
+        if fid in frame
+        else np.full(len(frame), None, dtype=object)
+        for fid in ids
+    ]
+    # A row with nothing in it reads back as no row at all.
+    kept = np.logical_or.reduce([c != None for c in columns])  # noqa: E711 (element-wise)
+    return [c[kept].tolist() for c in columns]
+
+
+def early_values(frames: dict[str, pd.DataFrame]) -> dict[str, list[list[Any]]]:
+    """sheet_values() of the sheets of FORMS already in `frames` (while rows are written),
+    up to the first whose read-back is not modelled (cached() then writes no cache)."""
+    done: dict[str, list[list[Any]]] = {}
+    with contextlib.suppress(Unsafe):
+        for form in FORMS:
+            if form.sheet in frames:
+                done[form.sheet] = sheet_values(frames[form.sheet], form)
+    return done
+
+
+def pack(sheets: dict[str, list[list[Any]]], forms: tuple[Form, ...]) -> bytes:
     body = {"version": VERSION, "schema": schema(forms), "sheets": sheets}
     return pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
 

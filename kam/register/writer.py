@@ -55,7 +55,7 @@ from kam.register.seal import CACHE_PLACEHOLDER, CACHE_PROPERTY, PLACEHOLDER
 from kam.register.seal import PROPERTY as SEAL_PROPERTY
 from kam.register.sheet_rows import RowWriter, Styles, fit_text, splice
 from kam.register.sheet_style import cell_highlights, print_setup, risk_highlight
-from kam.register.store import cached
+from kam.register.store import cached, early_values
 from kam.register.summary_sheet import write_summary
 from kam.rules import RiskRules
 
@@ -195,13 +195,15 @@ def write_register(path: Path, data: RegisterData) -> list[str]:
         _table(wb, rows, cells, SOURCES, data.sources).hide()
         history = data.insight.history if data.insight is not None else pd.DataFrame()
         _table(wb, rows, cells, HISTORY, history).hide()
-        write_pending(rows)  # every table's rows, and so their fingerprints, before _kam_rows
+        early: dict[str, Any] = {}  # the cache of the sheets known now, while rows are written
+        # Every table's rows, and so their fingerprints, before _kam_rows.
+        write_pending(rows, lambda: early.update(early_values(rows.frames)))
         stored = pd.DataFrame(prints.to_rows(), columns=[f.id for f in FINGERPRINTS.fields])
         _table(wb, rows, cells, FINGERPRINTS, stored).very_hidden()
         repeats = data.repeats if data.repeats is not None else pd.DataFrame()
         _table(wb, rows, cells, REPEATS, repeats).very_hidden()
         close(wb)
-        data.cache, digest = cached(rows.frames)
+        data.cache, digest = cached(rows.frames, early)
         splice(Path(path), rows.sheets, digest)
     finally:
         for sheet in rows.sheets:

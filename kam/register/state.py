@@ -171,7 +171,11 @@ def _events(out: Assembly, sid: str, old: pd.DataFrame, merged: list[Intake]) ->
     table = concat([old, new], sid)
     n_old = len(old)
     key = key_texts(table, keys)
-    whole = key_texts(table, values)
+    # Whole rows are compared only where keys meet: the new rows and the stored rows that
+    # share a key with one (not every stored event of the window, each merge).
+    news = set(key[n_old:])
+    meet = [j for j in range(n_old) if key[j] in news] + list(range(n_old, len(table)))
+    whole = dict(zip(meet, key_texts(table.take(meet), values), strict=True))
     came = origins(table)
     own = table[values].to_numpy(object)  # an event's own values, by row (no .loc per row)
     reps = out.repeats

@@ -231,7 +231,7 @@ class Fingerprints:
         for row in rows:
             cells = [*row, None, None, None][:3]
             name, part, codes = (c if isinstance(c, str) else "" for c in cells)
-            if name == SHEET.header or not name:
+            if not names_a_sheet(name):
                 continue
             seen = True
             prints = found.sheet(name)
@@ -242,6 +242,11 @@ class Fingerprints:
                     key, _, fp = pair.partition("=")
                     prints.computed[key] = fp
         return found if seen else None
+
+
+def names_a_sheet(name: object) -> bool:
+    """Whether a `_kam_rows` row's first cell names a sheet (not blank, not the header)."""
+    return isinstance(name, str) and bool(name) and name != SHEET.header
 
 
 def canonical_row(values: Sequence[object]) -> list[str]:

@@ -31,12 +31,13 @@ from kam.register.columns import (
     REG_BY_SOURCE,
     REG_ROSTER,
     REJECTED,
+    SHEET,
     SOURCES,
     SUBMISSIONS,
 )
 from kam.register.columnwise import as_grid, per_distinct
 from kam.register.edits import EditScan, scan_sheet
-from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints
+from kam.register.fingerprints import FINGERPRINT_SHEET, SPECS, Fingerprints, names_a_sheet
 from kam.register.repeats import REPEATS
 from kam.register.seal import sealed_cache
 
@@ -84,8 +85,9 @@ def _from_cache(path: Path, digest: str) -> Previous | None:
     if frames is None:
         return None
     prev = previous_from_frames(frames)
-    rows = frames[FINGERPRINT_SHEET].itertuples(index=False, name=None)
-    prev.edits = EditScan(known=Fingerprints.from_rows(rows) is not None)
+    # Fingerprints.from_rows() would find some: the register has its fingerprints.
+    names = frames[FINGERPRINT_SHEET][SHEET.id]
+    prev.edits = EditScan(known=any(map(names_a_sheet, names)))
     return prev
 
 
@@ -138,11 +140,7 @@ def previous_from_frames(frames: dict[str, pd.DataFrame]) -> Previous:
     prev = Previous()
     view = frames[REG_ROSTER.sheet]
     prev.view = view
-    prev.hq = {
-        k: {f.id: view.at[i, f.id] for f in HQ_FIELDS}
-        for i, k in view["uscc"].items()
-        if isinstance(k, str) and k and any(_filled(view.at[i, f.id]) for f in HQ_FIELDS)
-    }
+    prev.hq = _hq_values(view)
     roster_cols = [f.id for f in REG_BY_SOURCE["roster"].fields if f.id in _CLAIM_IDS]
     claims = [view[roster_cols]] if len(view) else []
     conflicts = frames[CONFLICTS.sheet]
@@ -220,8 +218,17 @@ def _column(body: np.ndarray, c: int | None) -> np.ndarray:
     return per_distinct(body[:, c], _plain, None)
 
 
-def _filled(value: object) -> bool:
-    return value is not None and value != ""
+def _hq_values(view: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """HQ's columns of each customer that has one filled (column-wise, not a lookup per cell)."""
+    ids = [f.id for f in HQ_FIELDS]
+    cells = view[ids].to_numpy(dtype=object)
+    filled = ((cells != None) & (cells != "")).any(axis=1)  # noqa: E711 (element-wise)
+    keys = view["uscc"].to_numpy(dtype=object)
+    return {
+        keys[i]: dict(zip(ids, cells[i].tolist(), strict=True))
+        for i in np.flatnonzero(filled)
+        if isinstance(keys[i], str) and keys[i]
+    }
 
 
 def _plain(value: object) -> object:

@@ -48,7 +48,8 @@ from kam.register.sheet_rows import _PLAIN_NUMBERS, CELL_LIMIT, CONTROL_RE, fit_
 SUFFIX = ".cache"
 VERSION = 1
 _FIRST_SAFE_DAY = dt.datetime(1900, 3, 1)  # before it, Excel's serials are not plain dates
-_PLAIN = frozenset({("datetime", "datetime")})
+_ALLOWED = frozenset({("datetime", "datetime")})
+_CELL_TYPES = frozenset({str, float, bool, dt.datetime, type(None)})
 
 
 FORMS: tuple[Form, ...] = (
@@ -209,6 +210,8 @@ def decode(data: bytes, forms: tuple[Form, ...] = FORMS) -> dict[str, pd.DataFra
         ids = [f.id for f in form.fields]
         if not isinstance(columns, list) or len(columns) != len(ids):
             return None
+        if not all(isinstance(c, list) and _plain(c) for c in columns):
+            return None
         data_ = {fid: _objects(col) for fid, col in zip(ids, columns, strict=True)}
         if len({len(c) for c in data_.values()}) > 1:
             return None
@@ -257,15 +260,21 @@ def load(register: Path, expected: str) -> bytes | None:
     return data if digest(data) == expected else None
 
 
+def _plain(values: list[Any]) -> bool:
+    """Only the kinds of value a register cell reads back as (a cache written by kam)."""
+    return set(map(type, values)) <= _CELL_TYPES
+
+
 def _objects(values: list[Any]) -> np.ndarray:
-    # (the extra None keeps numpy from looking into the values)
-    return np.array([*values, None], dtype=object)[:-1]
+    made = np.empty(len(values), dtype=object)
+    made[:] = values  # (assigned, not np.array(): numpy does not look into the values)
+    return made
 
 
 class _PlainUnpickler(pickle.Unpickler):
     """Plain values only: no class but datetime may be named, so nothing runs on load."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _PLAIN:
+        if (module, name) in _ALLOWED:
             return dt.datetime
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a register cache")

@@ -22,10 +22,12 @@ from test_register_edits import CONTRACTS, A, B, _edit, _resubmit_a, _two_branch
 
 from kam.register import previous as previous_module
 from kam.register import store
-from kam.register.columns import REG_TABLES, SOURCES
+from kam.register.columns import REG_BY_SOURCE, REG_TABLES, SOURCES
 from kam.register.previous import Previous, previous_from_sheets, read_previous, register_sheets
 from kam.register.seal import intact, sealed_cache
 from kam.register.writer import RegisterData, write_register
+
+CONTRACTS_SHEET = REG_BY_SOURCE["contracts"].sheet
 
 
 def book_read(register: Path) -> Previous:
@@ -244,3 +246,17 @@ def test_the_cache_inside_the_inbox_is_skipped(tmp_path: Path) -> None:
     skipped = {s["file"] for s in result.skipped}
     assert store.cache_path(register).name in skipped
     assert [f.file for f in result.files] == ["a.xlsx"]
+
+
+def test_a_cache_with_values_no_cell_holds_is_not_used(tmp_path: Path) -> None:
+    _, register = _two_branches(tmp_path)
+    want = book_read(register)
+    cache = store.cache_path(register)
+    body = pickle.loads(cache.read_bytes())  # (our own file: plain pickle is fine here)
+    sheet = body["sheets"][CONTRACTS_SHEET]
+    sheet[0][0] = ["a", "list"]  # no cell reads back as a list
+    forged = pickle.dumps(body)
+    cache.write_bytes(forged)
+    _name_cache(register, store.digest(forged))
+    assert store.decode(forged) is None
+    same_frames(read_previous(register).tables["contracts"], want.tables["contracts"], "c")

@@ -132,7 +132,9 @@ class RowWriter:
             return
         letters = [column_letter(c) for c in range(frame.shape[1])]
         fd, name = tempfile.mkstemp(suffix=".rows.xml", dir=self.folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
+        # Binary, each chunk encoded at once: a text file's writer is about three times
+        # slower on tens of megabytes of XML.
+        with os.fdopen(fd, "wb") as out:
             columns = [frame[c].to_numpy(dtype=object) for c in frame.columns]
             for start in range(0, len(frame), _CHUNK_ROWS):
                 part = [col[start : start + _CHUNK_ROWS] for col in columns]
@@ -145,7 +147,7 @@ class RowWriter:
 
     def _rows(
         self,
-        out: IO[str],
+        out: IO[bytes],
         sheet: str,
         letters: list[str],
         columns: list[np.ndarray],
@@ -176,7 +178,8 @@ class RowWriter:
         if filled.any():
             heads = ('<row r="' + numbers[filled] + '">').tolist()
             parts = [c[filled].tolist() for c in cells]
-            out.write("".join(["".join(row) for row in zip(heads, *parts, repeat("</row>"))]))
+            rows = "".join(["".join(row) for row in zip(heads, *parts, repeat("</row>"))])
+            out.write(rows.encode("utf-8"))
         if prints is not None and backs:
             written = np.logical_or.reduce([b != "" for b in backs])
             if written.any():

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from isal import isal_zlib
 from test_merge import CODES, branch_file, run, sheet_rows
 from test_register_edits import CONTRACTS, A, B, _edit, _resubmit_a, _two_branches, h
 
@@ -195,7 +196,7 @@ def test_a_cache_planted_with_code_runs_nothing(tmp_path: Path) -> None:
     planted = tmp_path / "ran"
     _, register = _two_branches(tmp_path)
     want = book_read(register)
-    evil = pickle.dumps({"version": store.VERSION, "sheets": _Plant(planted)})
+    evil = isal_zlib.compress(pickle.dumps({"version": store.VERSION, "sheets": _Plant(planted)}))
     store.cache_path(register).write_bytes(evil)
     _name_cache(register, store.digest(evil))
     assert sealed_cache(register) == store.digest(evil)
@@ -252,11 +253,21 @@ def test_a_cache_with_values_no_cell_holds_is_not_used(tmp_path: Path) -> None:
     _, register = _two_branches(tmp_path)
     want = book_read(register)
     cache = store.cache_path(register)
-    body = pickle.loads(cache.read_bytes())  # (our own file: plain pickle is fine here)
+    body = pickle.loads(isal_zlib.decompress(cache.read_bytes()))  # (our own file)
     sheet = body["sheets"][CONTRACTS_SHEET]
     sheet[0][0] = ["a", "list"]  # no cell reads back as a list
-    forged = pickle.dumps(body)
+    forged = isal_zlib.compress(pickle.dumps(body))
     cache.write_bytes(forged)
     _name_cache(register, store.digest(forged))
     assert store.decode(forged) is None
     same_frames(read_previous(register).tables["contracts"], want.tables["contracts"], "c")
+
+
+def test_a_cache_that_would_inflate_far_beyond_its_size_is_not_used(tmp_path: Path) -> None:
+    # A well-formed cache, but one cell of 200 MB of one letter: a few hundred KB deflated.
+    _, register = _two_branches(tmp_path)
+    body = pickle.loads(isal_zlib.decompress(store.cache_path(register).read_bytes()))
+    body["sheets"][CONTRACTS_SHEET][0][0] = "a" * (200 << 20)
+    bomb = isal_zlib.compress(pickle.dumps(body), 3)
+    assert len(bomb) < (2 << 20)
+    assert store.decode(bomb) is None

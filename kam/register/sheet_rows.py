@@ -57,7 +57,7 @@ _CHUNK_ROWS = 20000
 # A text that may need more than wrapping in <t>: a first character that is not a letter or
 # digit (space, formula signs), a last one that is space, XML specials, CR, Excel's _xHHHH_
 # escapes, characters Excel cannot store, and the empty text.
-_PLAIN_NUMBERS = frozenset({int, float, np.int64, np.float64})
+PLAIN_NUMBERS = frozenset({int, float, np.int64, np.float64})  # written as %.16G in bulk
 _NOT_PLAIN = r"\A(?:[\W_]|\Z)|\s\Z|[&<>\r]|_x|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
 
 
@@ -218,7 +218,7 @@ class RowWriter:
         back = np.empty(len(values), dtype=object)
         cuts = np.zeros(len(values), dtype=bool)
         plain = np.zeros(len(values), dtype=bool)
-        if kinds and kinds <= _PLAIN_NUMBERS and len(values):
+        if kinds and kinds <= PLAIN_NUMBERS and len(values):
             numbers = values.astype(float)  # (as _tail() does: an int is written as a float)
             plain = np.isfinite(numbers)
             # As _tail() and number_canon() write them (%.16G, then compared at 15 digits).

@@ -10,8 +10,8 @@ last merge wrote: kam.register.seal) and the register names this cache's digest;
 it reads the workbook as before, and writes a new cache. A missing, stale or damaged cache,
 or one some other program wrote, is never used, and may be deleted at any time.
 
-The cache is a deflated pickle of plain values only (lists of str, float, bool, None and datetime);
-its loader refuses every other class, so a file put in its place cannot run code.
+The cache is a deflated pickle of plain values only (lists of str, float, bool, None and
+datetime); its loader refuses every other class, so a file put in its place cannot run code.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from kam.register.columns import (
 from kam.register.columnwise import factorized, per_distinct
 from kam.register.fingerprints import FINGERPRINTS, excel_time
 from kam.register.repeats import REPEATS
-from kam.register.sheet_rows import _PLAIN_NUMBERS, CELL_LIMIT, CONTROL_RE, fit_text
+from kam.register.sheet_rows import CELL_LIMIT, CONTROL_RE, PLAIN_NUMBERS, fit_text
 
 SUFFIX = ".cache"
 VERSION = 1
@@ -182,7 +182,7 @@ def _column(column: np.ndarray) -> np.ndarray:
         plain &= (texts.str.len() <= CELL_LIMIT // 2).to_numpy() & (uniques != "")
         made[:-1][plain] = uniques[plain]
         todo = ~plain
-    elif kinds and kinds <= _PLAIN_NUMBERS and len(uniques):
+    elif kinds and kinds <= PLAIN_NUMBERS and len(uniques):
         numbers = uniques.astype(float)
         finite = np.isfinite(numbers)
         made[:-1][finite] = [float(f"{x:.16G}") for x in numbers[finite].tolist()]

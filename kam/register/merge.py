@@ -189,9 +189,7 @@ def merge(settings: MergeSettings, progress: Callable[[Step], None] | None = Non
         report(Step("合并数据、判定归属、计算等级", len(files), len(files)))
         data, conflicts = _build(prev, intakes, rules, settings.branches)
         report(Step(f"写入 {register.name}", len(files), len(files)))
-        settle(register, data, settings.limits)
-        write_atomically(register, lambda tmp: write_register(tmp, data), settings.keep_history)
-        store.keep(register, data.cache)
+        save_register(register, data, settings.limits, settings.keep_history)
         result = _result(settings, register, outcomes, conflicts, data.sources, True, data.notes)
         result.notices_due = data.insight.notices_due if data.insight else 0
         result.edits = judged_edits(register, prev, data, _replaced(intakes))
@@ -225,6 +223,16 @@ def customer_inputs(
         for i in view.index
         if left_out[i]
     ]
+
+
+def save_register(
+    register: Path, data: RegisterData, limits: SheetLimits, keep_history: int
+) -> None:
+    """Write the year archives, the register (atomically, the old one to history/) and the
+    register's cache beside it: every writer of a register goes through here."""
+    settle(register, data, limits)
+    write_atomically(register, lambda tmp: write_register(tmp, data), keep_history)
+    store.keep(register, data.cache)
 
 
 def judged_edits(

@@ -16,18 +16,15 @@ from typing import Any
 import pandas as pd
 
 from kam.errors import UsageError
-from kam.register import store
 from kam.register.archive import with_archive
 from kam.register.assess import register_as_of, register_risk_input
 from kam.register.edits import EditReport
 from kam.register.inputs import rejected_inputs
 from kam.register.limits import SheetLimits
-from kam.register.merge import _build, judged_edits
+from kam.register.merge import _build, judged_edits, save_register
 from kam.register.owners import resolve
 from kam.register.previous import Previous, read_previous
-from kam.register.safety import register_lock, write_atomically
-from kam.register.settle import settle
-from kam.register.writer import write_register
+from kam.register.safety import register_lock
 from kam.risk import RiskResult, assess, risk_json
 from kam.rules import Rules
 
@@ -89,8 +86,5 @@ def apply_risk(register: Path, rules: Rules) -> EditReport:
         if not prev.exists:
             raise UsageError(f"{register} 不是已有的集团大客户名录，请先运行 kam merge")
         data, _ = _build(prev, [], rules, tuple(rules.merge.branches))
-        settle(register, data, SheetLimits())
-        keep = rules.merge.keep_history
-        write_atomically(register, lambda tmp: write_register(tmp, data), keep)
-        store.keep(register, data.cache)
+        save_register(register, data, SheetLimits(), rules.merge.keep_history)
         return judged_edits(register, prev, data, set())
